@@ -1,0 +1,34 @@
+"""JSON API under ``/api/v1``: thin views over the services; every route needs a logged-in user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+from flask_login import current_user
+
+from portal.errors import AuthenticationRequired, BadRequest
+
+api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@api_bp.before_request
+def _require_login() -> None:
+    if not current_user.is_authenticated:
+        raise AuthenticationRequired("authentication required: log in or send a session cookie")
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a clear 400."""
+    if not request.data:
+        raise BadRequest("request body must be a JSON object")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("malformed JSON in request body")
+    if not isinstance(data, dict):
+        raise BadRequest("request body must be a JSON object")
+    return data
+
+
+# Routes register themselves on api_bp when their modules are imported.
+from portal.api import assets, products  # noqa: E402, F401

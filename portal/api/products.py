@@ -1,0 +1,45 @@
+"""``/api/v1/products/<article_number>``: read and upsert one product with its linked assets."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from models import Product, Role
+from portal.api import api_bp, json_body
+from portal.errors import NotFound
+from portal.services import assets as asset_service
+from portal.services import linking
+from portal.services.policy import require_role
+from portal.services.products import product_to_dict, upsert_product
+from portal.web.context import runtime, viewer
+
+
+@api_bp.get("/products/<path:article_number>")
+def get_product(article_number: str) -> ResponseReturnValue:
+    """A product and the assets (visible to the caller) linked to it."""
+    with runtime().db.session() as session:
+        product = session.scalars(select(Product).where(Product.article_number == article_number)).first()
+        if product is None:
+            raise NotFound(f"unknown article number: {article_number}")
+        page = asset_service.list_assets(session, viewer(), size=200, article_number=article_number)
+        data = product_to_dict(product)
+        data["assets"] = [asset_service.asset_summary(a) for a in page.items]
+        data["asset_count"] = page.total
+        return jsonify(data)
+
+
+@api_bp.put("/products/<path:article_number>")
+def put_product(article_number: str) -> ResponseReturnValue:
+    """Create or update one product (same rules as the file import). 201 created, 200 updated."""
+    require_role(viewer(), Role.EDITOR)
+    body = json_body()
+    rt = runtime()
+    with rt.db.transaction() as session:
+        product, created = upsert_product(session, body, article_number=article_number)
+        linking.link_pending_assets(
+            session, [product.article_number], [product.model_code] if product.model_code else []
+        )
+        data = product_to_dict(product)
+    return jsonify(data), 201 if created else 200

@@ -1,0 +1,61 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from portal.runtime import Runtime, build_runtime
+from portal.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> Flask:
+    """Create the portal app: settings from the environment unless given, embedded defaults otherwise."""
+    settings = settings or load_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(
+        "portal",
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(settings.instance_dir.resolve()),
+    )
+    app.config.update(
+        SECRET_KEY=settings.resolved_secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_SORT_KEYS=False,
+    )
+    rt = build_runtime(settings, start_workers=start_workers)
+    init_runtime(app, rt)
+
+    from portal.web import extensions
+
+    extensions.init_app(app)
+    _register_blueprints(app)
+
+    from portal.web.errors import register_error_handlers
+
+    register_error_handlers(app)
+    return app
+
+
+def init_runtime(app: Flask, rt: Runtime) -> None:
+    """Attach the runtime (database, blob store, queue) to the app."""
+    app.extensions["assetport"] = rt
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.api import api_bp
+    from portal.web import pages
+
+    app.register_blueprint(api_bp)
+    for bp in pages.blueprints():
+        app.register_blueprint(bp)

@@ -1,0 +1,222 @@
+"""The ``assetport`` command line."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+from tqdm import tqdm
+
+from models import Role, User
+from portal.runtime import Runtime, build_runtime
+from portal.settings import load_settings
+
+DEMO_DIR = Path(__file__).parent / "demo" / "catalog"
+DEMO_ADMIN = "admin@assetport.local"
+
+
+@contextmanager
+def runtime(*, workers: bool = False) -> Iterator[Runtime]:
+    """A runtime for one command, with the schema brought up to date first."""
+    rt = build_runtime(load_settings(), start_workers=workers)
+    rt.db.upgrade()
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
+def main(verbose: bool) -> None:
+    """Assetport: digital asset management with a brand hub."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the database schema and the instance folder."""
+    with runtime() as rt:
+        click.echo(f"database ready: {_redact(rt.settings.resolved_database_url)}")
+        click.echo(f"files in: {rt.settings.resolved_storage_dir}")
+
+
+@main.command("create-user")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="The user's role.")
+@click.option("--password", help="Password (prompted, hidden, when left out).")
+@click.option("--name", help="Display name.")
+def create_user_cmd(email: str, role: str, password: str | None, name: str | None) -> None:
+    """Create a user who can log in."""
+    from portal.services.users import create_user
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with runtime() as rt, _domain_errors(), rt.db.transaction() as session:
+        user = create_user(session, email, password, role, name)
+        click.echo(f"created {user.email} ({user.role})")
+
+
+@main.command("import-products")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_products_cmd(file: Path) -> None:
+    """Create or update products from a CSV, JSON or XLSX export (upsert by article number)."""
+    from portal.services.products import import_products
+
+    with runtime() as rt, _domain_errors():
+        with tqdm(desc="products", unit=" rows", file=sys.stderr, leave=False) as bar:
+            report = import_products(rt.db, file, progress=bar.update)
+        for row in report.rejected:
+            click.echo(f"rejected row {row.row} ({row.article_number or '-'}): {row.reason}", err=True)
+        click.echo(
+            f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{len(report.rejected)} rejected; {report.linked_assets} assets linked"
+        )
+        if report.rejected:
+            sys.exit(1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--as", "as_email", help="Record the uploads as this user's (default: none).")
+def ingest(paths: tuple[Path, ...], as_email: str | None) -> None:
+    """Ingest files and folders (recursively); rejected files are listed with the reason."""
+    with runtime(workers=True) as rt:
+        user_id = _user_id(rt, as_email)
+        failed = _ingest_with_progress(rt, list(paths), user_id)
+        if failed:
+            sys.exit(1)
+
+
+@main.command()
+def demo() -> None:
+    """Load the demo catalogue (products and images) and make sure an admin can log in. Idempotent."""
+    from portal.services.products import import_products
+
+    with runtime(workers=True) as rt:
+        admin_id, password = _ensure_admin(rt)
+        report = import_products(rt.db, DEMO_DIR / "products.csv")
+        click.echo(f"demo products: {report.created} created, {report.updated} updated, "
+                   f"{report.unchanged} unchanged")
+        _ingest_with_progress(rt, [DEMO_DIR / "images"], admin_id)
+        click.echo(f"admin login: {DEMO_ADMIN} / {password}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the portal (jobs run on worker threads in this process unless Redis is configured)."""
+    from waitress import serve as waitress_serve
+
+    from portal.app import create_app
+
+    app = create_app()
+    rt: Runtime = app.extensions["assetport"]
+    rt.db.upgrade()
+    # Work recorded while nothing ran (a crash, a stopped server) is picked up now.
+    rt.queue.enqueue("outbox.sweep")
+    click.echo(f"Assetport at http://{host}:{port}/  (database: {_redact(rt.settings.resolved_database_url)})")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="assetport")
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run jobs from Redis (needs ASSETPORT_REDIS_URL)."""
+    from portal.jobs.worker import run_worker
+
+    settings = load_settings()
+    if not settings.redis_url:
+        raise click.ClickException("set ASSETPORT_REDIS_URL: without Redis, jobs run inside `assetport serve`")
+    with runtime() as rt:
+        run_worker(rt, burst=burst)
+
+
+def _ingest_with_progress(rt: Runtime, paths: list[Path], user_id: int | None) -> int:
+    from portal.services.ingest import collect_files, ingest_paths
+
+    files = collect_files(paths)
+    counts = {"new": 0, "duplicate": 0, "rejected": 0}
+    with tqdm(total=len(files), desc="ingest", unit=" files", file=sys.stderr) as bar:
+
+        def on_result(result: object) -> None:
+            from portal.services.ingest import IngestResult
+
+            assert isinstance(result, IngestResult)
+            if not result.ok:
+                counts["rejected"] += 1
+                tqdm.write(f"rejected {result.filename}: {result.error}", file=sys.stderr)
+            else:
+                counts["new" if result.created else "duplicate"] += 1
+            bar.update(1)
+
+        ingest_paths(rt, files, user_id=user_id, on_result=on_result)
+    click.echo("building previews ...", err=True)
+    rt.queue.join()
+    click.echo(f"{counts['new']} new, {counts['duplicate']} already stored, {counts['rejected']} rejected "
+               f"({len(files)} files)")
+    return counts["rejected"]
+
+
+def _ensure_admin(rt: Runtime) -> tuple[int, str]:
+    """The demo admin, created with a random password kept in the instance folder on first run."""
+    from portal.services.users import create_user
+
+    secret = rt.settings.instance_dir / "admin-password.txt"
+    with rt.db.transaction() as session:
+        user = session.scalars(select(User).where(User.email == DEMO_ADMIN)).first()
+        if user is not None and secret.exists():
+            return user.id, secret.read_text().strip()
+        password = secrets.token_urlsafe(12)
+        if user is None:
+            user = create_user(session, DEMO_ADMIN, password, Role.ADMIN.value, "Demo admin")
+        else:
+            from portal.services.users import set_password
+
+            set_password(user, password)
+        secret.write_text(password + "\n")
+        secret.chmod(0o600)
+        return user.id, password
+
+
+def _user_id(rt: Runtime, email: str | None) -> int | None:
+    if not email:
+        return None
+    with rt.db.session() as session:
+        uid = session.scalar(select(User.id).where(User.email == email.strip().lower()))
+    if uid is None:
+        raise click.ClickException(f"no user {email}")
+    return uid
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    """Show domain errors as one clear line and a non-zero exit, not a traceback."""
+    from portal.errors import PortalError
+
+    try:
+        yield
+    except PortalError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL before printing it."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    main()

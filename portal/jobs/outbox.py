@@ -1,0 +1,101 @@
+"""The outbox: work recorded in the same transaction as its cause, dispatched to the queue after commit.
+
+A lost enqueue (Redis down, process killed) only delays the work: ``sweep`` re-dispatches pending rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from models import OutboxItem
+from models.base import utcnow
+from portal.jobs.registry import run_task, task
+from portal.runtime import Runtime
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+_PENDING_KEY = "assetport_outbox"
+
+
+def record(session: Session, task_name: str, **args: Any) -> OutboxItem:
+    """Add a unit of work to the current transaction; it is dispatched only if the transaction commits."""
+    item = OutboxItem(task=task_name, args=args)
+    session.add(item)
+    session.info.setdefault(_PENDING_KEY, []).append(item)
+    return item
+
+
+def install(rt: Runtime) -> None:
+    """Dispatch recorded work after each commit of this runtime's sessions."""
+
+    def after_commit(session: Session) -> None:
+        items = session.info.pop(_PENDING_KEY, [])
+        for item in items:
+            if item.id is None:
+                continue
+            try:
+                rt.queue.enqueue("outbox.run", item_id=item.id)
+            except Exception:
+                # The change is committed and the work is in the outbox: a down queue only delays it
+                # until the next sweep, so the caller's request must not fail here.
+                log.warning("could not dispatch outbox item %s; it stays pending", item.id, exc_info=True)
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(_PENDING_KEY, None)
+
+    event.listen(rt.db.sessionmaker, "after_commit", after_commit)
+    event.listen(rt.db.sessionmaker, "after_soft_rollback", lambda s, _t: after_rollback(s))
+
+
+@task("outbox.run")
+def run_item(rt: Runtime, item_id: int) -> None:
+    """Run one outbox item; a missing or finished item is a no-op; failures are kept for a retry."""
+    with rt.db.session() as session:
+        item = session.get(OutboxItem, item_id)
+        if item is None or item.done_at is not None:
+            return
+        name, args = item.task, dict(item.args)
+    try:
+        run_task(rt, name, args)
+    except Exception as exc:
+        log.exception("outbox item %s (%s) failed", item_id, name)
+        _mark(rt, item_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    _mark(rt, item_id, error=None)
+
+
+def _mark(rt: Runtime, item_id: int, error: str | None) -> None:
+    with rt.db.transaction() as session:
+        item = session.get(OutboxItem, item_id)
+        if item is None:
+            return
+        item.attempts += 1
+        if error is None:
+            item.done_at = utcnow()
+            item.last_error = None
+        else:
+            item.last_error = error[:2000]
+
+
+@task("outbox.sweep")
+def sweep(rt: Runtime, older_than_seconds: float = 0.0) -> int:
+    """Re-dispatch pending items (not done, attempts left); returns how many were enqueued."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    with rt.db.session() as session:
+        ids = session.scalars(
+            select(OutboxItem.id)
+            .where(
+                OutboxItem.done_at.is_(None),
+                OutboxItem.attempts < MAX_ATTEMPTS,
+                OutboxItem.created_at <= cutoff,
+            )
+            .order_by(OutboxItem.id)
+        ).all()
+    for item_id in ids:
+        rt.queue.enqueue("outbox.run", item_id=item_id)
+    return len(ids)

@@ -1,0 +1,63 @@
+"""Thumbnail and preview job for one asset version."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from models import AssetVersion, PreviewState, Rendition
+from portal.errors import RejectedFile
+from portal.jobs.registry import task
+from portal.media.render import DEFAULT_PREVIEWS, render_previews
+from portal.runtime import Runtime
+
+log = logging.getLogger(__name__)
+PREVIEW_NAMES = tuple(spec.name for spec in DEFAULT_PREVIEWS)
+
+
+@task("previews.build")
+def build_previews(rt: Runtime, version_id: int, force: bool = False) -> None:
+    """Render the thumb and preview of a version; a missing version or finished previews are a no-op."""
+    with rt.db.session() as session:
+        version = session.get(AssetVersion, version_id)
+        if version is None:
+            return
+        have = set(
+            session.scalars(select(Rendition.preset).where(Rendition.version_id == version_id)).all()
+        )
+        if not force and version.preview_state == PreviewState.READY and have >= set(PREVIEW_NAMES):
+            return
+        sha = version.sha256
+    try:
+        rendered = render_previews(rt.blobs.path_for(sha), DEFAULT_PREVIEWS, rt.settings.max_image_pixels)
+    except RejectedFile as exc:
+        _set_state(rt, version_id, PreviewState.NONE, exc.message)
+        return
+    stored = [(r, rt.blobs.put_bytes(r.data)) for r in rendered]
+    with rt.db.transaction() as session:
+        version = session.get(AssetVersion, version_id)
+        if version is None:
+            return
+        existing = {
+            r.preset: r
+            for r in session.scalars(select(Rendition).where(Rendition.version_id == version_id)).all()
+        }
+        for image, blob in stored:
+            row = existing.get(image.name) or Rendition(version_id=version_id, preset=image.name)
+            row.sha256 = blob.sha256
+            row.mime_type = image.mime_type
+            row.width = image.width
+            row.height = image.height
+            row.size_bytes = blob.size
+            session.add(row)
+        version.preview_state = PreviewState.READY
+        version.preview_error = None
+
+
+def _set_state(rt: Runtime, version_id: int, state: PreviewState, error: str | None) -> None:
+    with rt.db.transaction() as session:
+        version = session.get(AssetVersion, version_id)
+        if version is not None:
+            version.preview_state = state
+            version.preview_error = error

@@ -1,0 +1,50 @@
+"""The per-process environment services and jobs run in: settings, database, blob store, job queue.
+
+Flask-free, so the CLI, the RQ worker and the web app build it the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from models.db import Database
+from portal.settings import Settings
+from portal.storage import BlobStore
+
+if TYPE_CHECKING:
+    from portal.jobs.queue import JobQueue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a service or job needs besides its arguments."""
+
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    queue: JobQueue = field(init=False)
+
+    def close(self) -> None:
+        """Stop the queue's workers and release database connections."""
+        self.queue.shutdown()
+        self.db.dispose()
+
+
+def build_runtime(settings: Settings, *, start_workers: bool = True) -> Runtime:
+    """Create the runtime for one process and wire the outbox to its job queue."""
+    from portal.jobs import outbox
+    from portal.jobs.queue import make_queue
+
+    settings.ensure_instance_dir()
+    rt = Runtime(
+        settings=settings,
+        db=Database(settings.resolved_database_url),
+        blobs=BlobStore(settings.resolved_storage_dir),
+    )
+    rt.queue = make_queue(rt, start_workers=start_workers)
+    outbox.install(rt)
+    return rt

@@ -1,0 +1,345 @@
+"""What the catalogue pages show and change, without Flask.
+
+Product listing and search (text and category, paged), category counts, a product with its variants and
+the assets the viewer may see, the data of an asset's detail page, and editing an asset's descriptive
+metadata (title, description, tags, rights note) with validation and an audit event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from models import Asset, AssetProduct, AssetTag, AssetVersion, AuditEvent, LinkSource, Product, Role
+from portal.errors import NotFound, ValidationError
+from portal.services import assets as asset_service
+from portal.services import audit, linking
+from portal.services.policy import Viewer, can_edit, require_role
+
+MAX_QUERY = 200
+MAX_TITLE = 500
+MAX_DESCRIPTION = 20_000
+MAX_RIGHTS_NOTE = 5_000
+MAX_TAG = 100
+MAX_TAGS = 100
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TAG_SPLIT = re.compile(r"[,;\n]")
+
+
+# --- products ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ProductPage:
+    """One page of a product listing."""
+
+    items: list[Product]
+    total: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least one)."""
+        return max(1, -(-self.total // self.size))
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    """A category and how many products (matching the text query) it holds."""
+
+    name: str
+    count: int
+
+
+def _like_pattern(word: str) -> str:
+    """A case-insensitive ``LIKE`` pattern matching ``word`` anywhere, with wildcards escaped."""
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _text_condition(q: str | None) -> ColumnElement[bool] | None:
+    """Every word of ``q`` must occur in the article number, the name or the model code."""
+    words = (q or "").strip()[:MAX_QUERY].split()
+    if not words:
+        return None
+    columns = (Product.article_number, Product.name, Product.model_code)
+    per_word = [
+        or_(*(func.lower(col).like(_like_pattern(word), escape="\\") for col in columns)) for word in words
+    ]
+    return and_(*per_word)
+
+
+def search_products(
+    session: Session, *, q: str | None = None, category: str | None = None, page: int = 1, size: int = 48
+) -> ProductPage:
+    """Products matching the text (article number, name, model code) and category, by name then number."""
+    where: list[ColumnElement[bool]] = []
+    text = _text_condition(q)
+    if text is not None:
+        where.append(text)
+    if category:
+        where.append(Product.category == category)
+    total = session.scalar(select(func.count(Product.id)).where(*where)) or 0
+    rows = session.scalars(
+        select(Product)
+        .where(*where)
+        .order_by(Product.name, Product.article_number)
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
+    return ProductPage(list(rows), total, page, size)
+
+
+def category_counts(session: Session, *, q: str | None = None) -> list[CategoryCount]:
+    """Categories with their product counts for the text query (ignoring the category selection itself,
+    so every category stays selectable), most products first."""
+    where: list[ColumnElement[bool]] = [Product.category.is_not(None), Product.category != ""]
+    text = _text_condition(q)
+    if text is not None:
+        where.append(text)
+    count = func.count(Product.id)
+    rows = session.execute(
+        select(Product.category, count).where(*where).group_by(Product.category).order_by(
+            count.desc(), Product.category
+        )
+    ).all()
+    return [CategoryCount(str(name), int(n)) for name, n in rows]
+
+
+@dataclass
+class ProductDetail:
+    """A product page: the product, its sibling variants and one page of its visible assets."""
+
+    product: Product
+    siblings: list[Product]
+    assets: asset_service.Page
+    # Per asset id: "article" when linked to this article number, "model" when through the model code.
+    link_kind: dict[int, str] = field(default_factory=dict)
+
+
+def get_product(session: Session, article_number: str) -> Product:
+    """One product by article number (NotFound otherwise)."""
+    product = session.scalars(select(Product).where(Product.article_number == article_number)).first()
+    if product is None:
+        raise NotFound(f"unknown article number: {article_number}")
+    return product
+
+
+def product_detail(
+    session: Session, viewer: Viewer, article_number: str, *, page: int = 1, size: int = 48
+) -> ProductDetail:
+    """The product, the other variants of its model and the assets the viewer may see (direct links and
+    model-code links alike)."""
+    product = get_product(session, article_number)
+    siblings: list[Product] = []
+    if product.model_code:
+        siblings = list(
+            session.scalars(
+                select(Product)
+                .where(Product.model_code == product.model_code, Product.id != product.id)
+                .order_by(Product.article_number)
+            ).all()
+        )
+    assets = asset_service.list_assets(session, viewer, page=page, size=size, article_number=article_number)
+    kinds: dict[int, str] = {}
+    for asset in assets.items:
+        direct = any(link.article_number == product.article_number for link in asset.links)
+        kinds[asset.id] = "article" if direct else "model"
+    return ProductDetail(product, siblings, assets, kinds)
+
+
+# --- asset detail -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """One product link as the detail page lists it."""
+
+    id: int
+    kind: str  # "article" (one variant) or "model" (every variant of a model code)
+    key: str
+    source: str
+    name: str | None  # the product's name (for a model code: its first variant's)
+    variants: int  # products the link covers
+
+
+@dataclass
+class AssetPage:
+    """Everything the asset detail page shows; private metadata only for staff."""
+
+    asset: Asset
+    version: AssetVersion | None
+    versions: list[AssetVersion]
+    products: list[Product]
+    links: list[LinkRow]
+    audit: list[AuditEvent]
+    editable: bool
+    camera: str | None
+    captured: str | None
+    keywords: list[str]
+    private: dict[str, Any]
+
+
+def _camera(embedded: Mapping[str, Any]) -> str | None:
+    if embedded.get("camera"):
+        return str(embedded["camera"])
+    parts = [str(embedded[k]).strip() for k in ("camera_make", "camera_model") if embedded.get(k)]
+    if len(parts) == 2 and parts[1].lower().startswith(parts[0].lower()):
+        parts = parts[1:]
+    return " ".join(parts) or None
+
+
+def _captured(embedded: Mapping[str, Any]) -> str | None:
+    for key in ("captured_at", "date_created"):
+        if embedded.get(key):
+            return str(embedded[key])
+    return None
+
+
+def asset_page(session: Session, viewer: Viewer, asset_id: int) -> AssetPage:
+    """The data of an asset's detail page (NotFound when the viewer may not see it)."""
+    asset = asset_service.get_asset(session, viewer, asset_id)
+    staff = can_edit(viewer)
+    version = asset.current_version
+    embedded: Mapping[str, Any] = (version.embedded if version else None) or {}
+    keywords = embedded.get("keywords") or []
+    products = linking.products_for_asset(session, asset.id)
+    return AssetPage(
+        asset=asset,
+        version=version,
+        versions=sorted(asset.versions, key=lambda v: v.number, reverse=True),
+        products=products,
+        links=_link_rows(asset.links, products),
+        audit=asset_service.audit_trail(session, asset.id) if staff else [],
+        editable=staff,
+        camera=_camera(embedded),
+        captured=_captured(embedded),
+        keywords=[str(k) for k in keywords] if isinstance(keywords, list) else [str(keywords)],
+        private=dict(version.private or {}) if staff and version is not None else {},
+    )
+
+
+def _link_rows(links: list[AssetProduct], products: list[Product]) -> list[LinkRow]:
+    rows = []
+    for link in links:
+        if link.article_number:
+            covered = [p for p in products if p.article_number == link.article_number]
+            kind = "article"
+        else:
+            covered = [p for p in products if p.model_code == link.model_code]
+            kind = "model"
+        rows.append(
+            LinkRow(link.id, kind, link.key, link.source, covered[0].name if covered else None, len(covered))
+        )
+    return sorted(rows, key=lambda r: (r.kind != "article", r.key))
+
+
+def link_product(
+    session: Session, viewer: Viewer, asset_id: int, key: str, *, ip: str | None = None
+) -> AssetProduct:
+    """Link an asset by hand to an article number or a model code (editors and above); an unknown key is
+    NotFound, an empty one a ValidationError. Recorded in the audit trail."""
+    require_role(viewer, Role.EDITOR)
+    asset = asset_service.get_asset(session, viewer, asset_id)
+    link = linking.add_link(session, asset, key, LinkSource.MANUAL, viewer.user_id)
+    audit.record(session, "asset.link", actor_id=viewer.user_id, asset_id=asset.id, target=link.key, ip=ip,
+                 kind="model" if link.model_code else "article")
+    return link
+
+
+def unlink_product(
+    session: Session, viewer: Viewer, asset_id: int, link_id: int, *, ip: str | None = None
+) -> str:
+    """Remove one product link (editors and above); returns the key it named. Recorded in the audit trail."""
+    require_role(viewer, Role.EDITOR)
+    asset = asset_service.get_asset(session, viewer, asset_id)
+    key = next((link.key for link in asset.links if link.id == link_id), None)
+    linking.remove_link(session, asset, link_id)
+    audit.record(session, "asset.unlink", actor_id=viewer.user_id, asset_id=asset.id, target=key, ip=ip)
+    return key or ""
+
+
+# --- asset metadata edit ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetadataEdit:
+    """Validated new values of an asset's descriptive fields; ``tags`` None leaves the tags alone."""
+
+    title: str
+    description: str | None
+    rights_note: str | None
+    tags: list[str] | None = None
+
+
+def _clean(name: str, value: str | None, limit: int, *, single_line: bool) -> str | None:
+    text = _CONTROL.sub("", value or "").strip()
+    if single_line:
+        text = " ".join(text.split())
+    if len(text) > limit:
+        raise ValidationError(f"{name} is longer than {limit} characters")
+    return text or None
+
+
+def parse_tags(raw: str) -> list[str]:
+    """Tags from a comma (or semicolon, or line) separated text: trimmed, lower-case, unique, in order."""
+    seen: dict[str, None] = {}
+    for part in _TAG_SPLIT.split(raw or ""):
+        tag = " ".join(_CONTROL.sub("", part).split()).lower()
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG:
+            raise ValidationError(f"tag {tag[:20]!r}... is longer than {MAX_TAG} characters")
+        seen.setdefault(tag, None)
+    if len(seen) > MAX_TAGS:
+        raise ValidationError(f"at most {MAX_TAGS} tags per asset")
+    return list(seen)
+
+
+def parse_metadata_form(form: Mapping[str, str]) -> MetadataEdit:
+    """Validate the edit form's fields (``title``, ``description``, ``rights_note``, optional ``tags``)."""
+    title = _clean("title", form.get("title"), MAX_TITLE, single_line=True)
+    if not title:
+        raise ValidationError("the title must not be empty")
+    tags = parse_tags(form["tags"]) if "tags" in form else None
+    return MetadataEdit(
+        title=title,
+        description=_clean("description", form.get("description"), MAX_DESCRIPTION, single_line=False),
+        rights_note=_clean("rights note", form.get("rights_note"), MAX_RIGHTS_NOTE, single_line=False),
+        tags=tags,
+    )
+
+
+def update_asset_metadata(
+    session: Session, viewer: Viewer, asset_id: int, edit: MetadataEdit, *, ip: str | None = None
+) -> list[str]:
+    """Apply an edit (editors and above); returns the names of the changed fields and records them in
+    the audit trail. An edit that changes nothing records nothing."""
+    require_role(viewer, Role.EDITOR)
+    asset = asset_service.get_asset(session, viewer, asset_id)
+    changed: list[str] = []
+    for name in ("title", "description", "rights_note"):
+        new = getattr(edit, name)
+        if getattr(asset, name) != new:
+            setattr(asset, name, new)
+            changed.append(name)
+    if edit.tags is not None:
+        current = {t.tag: t for t in asset.tags}
+        wanted = set(edit.tags)
+        if set(current) != wanted:
+            for tag, row in current.items():
+                if tag not in wanted:
+                    asset.tags.remove(row)
+            for tag in edit.tags:
+                if tag not in current:
+                    asset.tags.append(AssetTag(tag=tag, source="manual"))
+            changed.append("tags")
+    if changed:
+        audit.record(session, "asset.edit", actor_id=viewer.user_id, asset_id=asset.id, ip=ip, fields=changed)
+    return changed

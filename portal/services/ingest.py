@@ -1,0 +1,288 @@
+"""Ingest: a file becomes an asset (or is recognised as one we already have, or is rejected)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Asset, AssetTag, AssetVersion, LinkSource, PreviewState
+from portal.errors import NotFound, PortalError
+from portal.jobs import outbox
+from portal.media.probe import MediaInfo, probe_file
+from portal.runtime import Runtime
+from portal.services import audit, linking
+from portal.storage.blobstore import CHUNK
+
+log = logging.getLogger(__name__)
+MAX_NAME = 255
+
+
+@dataclass
+class IngestResult:
+    """Outcome for one file: a new asset, an existing one (same bytes), or an error."""
+
+    filename: str
+    asset_id: int | None = None
+    version_id: int | None = None
+    created: bool = False
+    error: str | None = None
+    error_code: str | None = None
+    status: int = 201
+    linked: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the file is stored (new or duplicate)."""
+        return self.error is None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "filename": self.filename,
+            "asset_id": self.asset_id,
+            "version_id": self.version_id,
+            "created": self.created,
+            "duplicate": self.ok and not self.created,
+            "linked": self.linked,
+            "error": None if self.ok else {"code": self.error_code, "message": self.error},
+        }
+
+
+def safe_filename(name: str | None) -> str:
+    """A display-safe original file name: no path parts, no control characters, bounded length.
+
+    File names are only ever shown, never used as storage paths (blobs are addressed by hash).
+    """
+    base = PurePath((name or "").replace("\\", "/")).name
+    base = unicodedata.normalize("NFC", base)
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    if not base:
+        return "unnamed"
+    if len(base) > MAX_NAME:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: MAX_NAME - len(ext) - 1] + dot + ext) if dot and len(ext) < 16 else base[:MAX_NAME]
+    return base
+
+
+def title_from_filename(name: str) -> str:
+    """A readable default title: the stem with separators turned into spaces."""
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return re.sub(r"[_]+", " ", stem).strip() or name
+
+
+def sha256_file(path: Path) -> str:
+    """Hash a file in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def find_by_sha(session: Session, sha: str) -> AssetVersion | None:
+    """The version (hence asset) that already holds these bytes."""
+    return session.scalars(select(AssetVersion).where(AssetVersion.sha256 == sha)).first()
+
+
+def ingest_file(
+    rt: Runtime,
+    path: Path,
+    original_filename: str | None = None,
+    *,
+    user_id: int | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    link_keys: list[str] | None = None,
+    ip: str | None = None,
+) -> IngestResult:
+    """Store one file as a new asset; same bytes as an existing version yield that asset.
+
+    Rejected files (unsupported, corrupt, bombs) and unknown link keys leave nothing stored and come
+    back as an ``IngestResult`` with ``error`` set, so a folder import goes on with the next file.
+    """
+    filename = safe_filename(original_filename or path.name)
+    try:
+        return _ingest(rt, path, filename, user_id, title, description, link_keys or [], ip)
+    except PortalError as exc:
+        return IngestResult(filename, error=exc.message, error_code=exc.code, status=exc.status)
+
+
+def _ingest(
+    rt: Runtime,
+    path: Path,
+    filename: str,
+    user_id: int | None,
+    title: str | None,
+    description: str | None,
+    link_keys: list[str],
+    ip: str | None,
+) -> IngestResult:
+    sha = sha256_file(path)
+    with rt.db.session() as session:
+        existing = find_by_sha(session, sha)
+        if existing is not None:
+            return IngestResult(filename, existing.asset_id, existing.id, created=False, status=200)
+        # Validate requested links before storing anything: an unknown article number is the caller's error.
+        for key in link_keys:
+            if not linking.resolve_keys(session, [key]):
+                raise NotFound(f"unknown article number or model code: {key}")
+    info = probe_file(path, rt.settings.max_image_pixels)
+    rt.blobs.put_file(path, expected_sha256=sha)
+    try:
+        with rt.db.transaction() as session:
+            asset, version = _create_rows(session, info, sha, path.stat().st_size, filename, user_id)
+            if title:
+                asset.title = title.strip()[:500]
+            if description:
+                asset.description = description
+            linked = _link(rt, session, asset, filename, link_keys, info, user_id)
+            audit.record(
+                session, "asset.uploaded", actor_id=user_id, asset_id=asset.id, target=filename, ip=ip,
+                sha256=sha, size=version.size_bytes, format=info.format,
+            )
+            outbox.record(session, "previews.build", version_id=version.id)
+            return IngestResult(filename, asset.id, version.id, created=True, linked=linked)
+    except IntegrityError:
+        # Someone stored the same bytes between our check and our insert: theirs is the asset.
+        with rt.db.session() as session:
+            existing = find_by_sha(session, sha)
+            if existing is None:
+                raise
+            return IngestResult(filename, existing.asset_id, existing.id, created=False, status=200)
+
+
+def _create_rows(
+    session: Session, info: MediaInfo, sha: str, size: int, filename: str, user_id: int | None
+) -> tuple[Asset, AssetVersion]:
+    meta = info.embedded
+    asset = Asset(
+        title=str(meta.get("title") or meta.get("headline") or title_from_filename(filename))[:500],
+        description=meta.get("description"),
+        original_filename=filename,
+        media_kind=info.media_kind.value,
+        creator=_clip(meta.get("creator"), 300),
+        copyright=_clip(meta.get("copyright"), 500),
+        uploaded_by_id=user_id,
+    )
+    session.add(asset)
+    session.flush()
+    version = AssetVersion(
+        asset_id=asset.id,
+        number=1,
+        sha256=sha,
+        size_bytes=size,
+        original_filename=filename,
+        mime_type=info.mime_type,
+        format=info.format,
+        width=info.width,
+        height=info.height,
+        dpi_x=info.dpi_x,
+        dpi_y=info.dpi_y,
+        color_mode=info.color_mode,
+        bit_depth=info.bit_depth,
+        orientation=info.orientation,
+        exif_orientation=info.exif_orientation,
+        frames=info.frames,
+        pages=info.pages,
+        has_alpha=info.has_alpha,
+        has_icc=info.has_icc,
+        icc_description=info.icc_description,
+        embedded=meta,
+        private=info.private,
+        preview_state=PreviewState.PENDING.value,
+        uploaded_by_id=user_id,
+    )
+    session.add(version)
+    session.flush()
+    asset.current_version_id = version.id
+    for keyword in _keywords(meta):
+        session.add(AssetTag(asset_id=asset.id, tag=keyword, source="embedded"))
+    return asset, version
+
+
+def _link(
+    rt: Runtime,
+    session: Session,
+    asset: Asset,
+    filename: str,
+    link_keys: list[str],
+    info: MediaInfo,
+    user_id: int | None,
+) -> list[str]:
+    links = linking.link_asset_by_filename(session, asset, filename, rt.settings.filename_pattern)
+    for key in link_keys:
+        links.append(linking.add_link(session, asset, key, LinkSource.API, user_id))
+    for key in info.embedded.get("article_numbers", []) or []:
+        try:
+            links.append(linking.add_link(session, asset, str(key), LinkSource.METADATA, user_id))
+        except NotFound:
+            log.debug("embedded article number %s is not a known product", key)
+    return sorted({link.key for link in links})
+
+
+def _keywords(meta: dict[str, Any]) -> list[str]:
+    seen: dict[str, None] = {}
+    for raw in meta.get("keywords") or []:
+        tag = str(raw).strip().lower()[:100]
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)
+
+
+def _clip(value: Any, limit: int) -> str | None:
+    return str(value)[:limit] if value else None
+
+
+
+def collect_files(paths: list[Path]) -> list[Path]:
+    """Expand folders (recursively, sorted, hidden entries skipped) into the files to ingest."""
+    found: list[Path] = []
+    for root in paths:
+        if root.is_dir():
+            for child in sorted(root.rglob("*")):
+                rel = child.relative_to(root).parts
+                if child.is_file() and not any(part.startswith(".") for part in rel):
+                    found.append(child)
+        else:
+            found.append(root)
+    return found
+
+
+def ingest_paths(
+    rt: Runtime,
+    files: list[Path],
+    *,
+    user_id: int | None = None,
+    on_result: Callable[[IngestResult], None] | None = None,
+    workers: int | None = None,
+) -> list[IngestResult]:
+    """Ingest many files in parallel; a bad file never stops the others. Results keep input order."""
+
+    def one(path: Path) -> IngestResult:
+        if not path.is_file():
+            return IngestResult(safe_filename(path.name), error=f"not a readable file: {path}",
+                                error_code="not_found", status=404)
+        try:
+            return ingest_file(rt, path, path.name, user_id=user_id)
+        except OSError as exc:
+            return IngestResult(safe_filename(path.name), error=f"cannot read file: {exc.strerror or exc}",
+                                error_code="io_error", status=400)
+
+    results: list[IngestResult] = []
+    with ThreadPoolExecutor(max_workers=workers or rt.settings.effective_worker_threads) as pool:
+        for result in pool.map(one, files):
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    return results

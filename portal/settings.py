@@ -1,0 +1,96 @@
+"""Configuration from ``ASSETPORT_*`` environment variables (embedded defaults need nothing set)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# File-name stem -> product key: the stem minus a trailing view suffix ("_2", "-front", " B"), also
+# ignoring a browser's duplicate-download counter ("546451996_1 (1).png"); case-insensitive.
+DEFAULT_FILENAME_PATTERN = (
+    r"(?i)^(?P<key>.+?)"
+    r"(?:[_\-\s](?P<view>\d{1,3}|front|back|side|top|bottom|left|right|detail|[a-z]))?"
+    r"(?:\s*\(\d{1,3}\))?$"
+)
+
+
+class Settings(BaseSettings):
+    """All runtime settings; every field can be set as ``ASSETPORT_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSETPORT_", extra="ignore")
+
+    instance_dir: Path = Field(default_factory=lambda: Path.cwd() / "instance")
+    database_url: str | None = None
+    storage_dir: Path | None = None
+    search_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str | None = None
+    # Upload and decoding limits: a request larger than this answers 413; images with more pixels are
+    # rejected as decompression bombs before any pixel is decoded.
+    max_upload_bytes: int = 512 * 1024 * 1024
+    max_image_pixels: int = 200_000_000
+    filename_pattern: str = DEFAULT_FILENAME_PATTERN
+    # Worker threads of the in-process queue (0 = one per CPU core).
+    worker_threads: int = 0
+    # Run jobs inline instead of on a worker thread; tests and one-shot CLI commands use it.
+    jobs_eager: bool = False
+    login_max_failures: int = 5
+    login_window_seconds: int = 300
+    session_cookie_secure: bool = False
+    vision_model: str = "auto"
+    log_level: str = "INFO"
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the instance folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.instance_dir / 'assetport.db'}"
+
+    @cached_property
+    def resolved_storage_dir(self) -> Path:
+        """Root of the content-addressed blob store."""
+        return self.storage_dir or self.instance_dir / "blobs"
+
+    @cached_property
+    def resolved_search_url(self) -> str:
+        """The search engine URL, defaulting to an embedded index in the instance folder."""
+        return self.search_url or f"embedded://{self.instance_dir / 'index'}"
+
+    def ensure_instance_dir(self) -> None:
+        """Create the instance folder (private to the owner: it holds the secret key and the database)."""
+        self.instance_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The secret key: from the environment, else generated once into ``instance/secret_key``."""
+        if self.secret_key:
+            return self.secret_key
+        self.ensure_instance_dir()
+        path = self.instance_dir / "secret_key"
+        if not path.exists():
+            key = secrets.token_urlsafe(48)
+            # O_EXCL: two processes starting at once must not overwrite each other's key.
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return path.read_text().strip()
+            with os.fdopen(fd, "w") as fh:
+                fh.write(key)
+            return key
+        return path.read_text().strip()
+
+    @property
+    def effective_worker_threads(self) -> int:
+        """Number of in-process worker threads."""
+        return self.worker_threads or max(1, os.cpu_count() or 1)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, with explicit overrides taking precedence."""
+    return Settings(**overrides)  # type: ignore[arg-type]

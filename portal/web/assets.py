@@ -1,0 +1,139 @@
+"""Asset pages: the thumbnail grid (landing page), the detail page, metadata edits and product links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from models import Role
+from portal.errors import NotFound, ValidationError
+from portal.services import assets as asset_service
+from portal.services import catalog
+from portal.services.policy import can_edit, require_role
+from portal.web.context import client_ip, runtime, viewer
+
+assets_bp = Blueprint("assets", __name__)
+SIZE_UNITS = ("bytes", "KB", "MB", "GB", "TB")
+
+
+@assets_bp.app_template_filter("filesize")
+def filesize(value: int | None) -> str:
+    """Human-readable size in decimal units: ``1.4 MB``."""
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in SIZE_UNITS:
+        if size < 1000 or unit == SIZE_UNITS[-1]:
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{value} bytes"
+
+
+@assets_bp.app_template_global()
+def url_with(**changes: Any) -> str:
+    """The current page's URL with some query values replaced (None removes one); for pagers and filters."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [str(value)]
+    return url_for(request.endpoint or "assets.index", **(request.view_args or {}), **args)
+
+
+@assets_bp.app_template_filter("when")
+def when(value: datetime | None) -> str:
+    """A timestamp as ``2025-01-31 14:05 UTC``."""
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+@assets_bp.app_context_processor
+def _page_context() -> dict[str, Any]:
+    """Values every template may use: whether the viewer may edit, and the roles."""
+    return {"viewer_can_edit": can_edit(viewer()), "Role": Role}
+
+
+@assets_bp.get("/")
+@login_required
+def home() -> ResponseReturnValue:
+    """The landing page is the asset grid."""
+    return redirect(url_for("assets.index"))
+
+
+@assets_bp.get("/assets")
+@login_required
+def index() -> ResponseReturnValue:
+    """Thumbnail grid of the assets the viewer may see, paged, optionally for one article number."""
+    page, size = asset_service.parse_paging(request.args.get("page"), request.args.get("size"))
+    article_number = (request.args.get("article_number") or "").strip()
+    with runtime().db.session() as session:
+        result = asset_service.list_assets(
+            session, viewer(), page=page, size=size, article_number=article_number or None
+        )
+        template = "assets/_results.html" if request.headers.get("HX-Request") else "assets/index.html"
+        return render_template(template, result=result, article_number=article_number)
+
+
+@assets_bp.get("/assets/<int:asset_id>")
+@login_required
+def detail(asset_id: int) -> ResponseReturnValue:
+    """One asset: preview, metadata, products, versions, audit trail and (for editors) the edit forms."""
+    return _render_detail(asset_id)
+
+
+def _render_detail(asset_id: int, status: int = 200, form: dict[str, str] | None = None) -> ResponseReturnValue:
+    with runtime().db.session() as session:
+        data = catalog.asset_page(session, viewer(), asset_id)
+        return render_template("assets/detail.html", page=data, asset=data.asset, form=form or {}), status
+
+
+@assets_bp.post("/assets/<int:asset_id>/edit")
+@login_required
+def edit(asset_id: int) -> ResponseReturnValue:
+    """Save title, description, tags and rights note (editors and above)."""
+    require_role(viewer(), Role.EDITOR)
+    try:
+        changes = catalog.parse_metadata_form(request.form)
+    except ValidationError as exc:
+        # Show the form again with what was typed and the reason, instead of losing the input.
+        flash(exc.message, "danger")
+        return _render_detail(asset_id, exc.status, form=request.form.to_dict())
+    with runtime().db.transaction() as session:
+        changed = catalog.update_asset_metadata(session, viewer(), asset_id, changes, ip=client_ip())
+    flash("Saved: " + ", ".join(c.replace("_", " ") for c in changed) if changed else "Nothing changed.",
+          "success" if changed else "info")
+    return redirect(url_for("assets.detail", asset_id=asset_id))
+
+
+@assets_bp.post("/assets/<int:asset_id>/links")
+@login_required
+def add_link(asset_id: int) -> ResponseReturnValue:
+    """Link the asset to a product by article number or model code (editors and above)."""
+    key = (request.form.get("key") or "").strip()
+    with runtime().db.session() as session:
+        asset_service.get_asset(session, viewer(), asset_id)  # an unknown asset is a 404 page, not a form error
+        try:
+            linked = catalog.link_product(session, viewer(), asset_id, key, ip=client_ip()).key
+            session.commit()
+        except (NotFound, ValidationError) as exc:
+            # An unknown key is a mistake in the form: say so on the page (422) and keep what was typed.
+            session.rollback()
+            flash(exc.message, "danger")
+            return _render_detail(asset_id, 422, form={"key": key})
+    flash(f"Linked to {linked}.", "success")
+    return redirect(url_for("assets.detail", asset_id=asset_id, _anchor="products"))
+
+
+@assets_bp.post("/assets/<int:asset_id>/links/<int:link_id>/delete")
+@login_required
+def remove_link(asset_id: int, link_id: int) -> ResponseReturnValue:
+    """Remove one product link (editors and above)."""
+    with runtime().db.transaction() as session:
+        key = catalog.unlink_product(session, viewer(), asset_id, link_id, ip=client_ip())
+    flash(f"Link to {key} removed.", "success")
+    return redirect(url_for("assets.detail", asset_id=asset_id, _anchor="products"))
+

@@ -1,0 +1,69 @@
+"""The one place where domain exceptions and HTTP errors become responses (JSON for the API)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from portal.errors import AuthenticationRequired, PortalError
+
+log = logging.getLogger(__name__)
+
+
+def wants_json() -> bool:
+    """API paths, and clients that ask for JSON, get JSON errors."""
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_response(status: int, code: str, message: str) -> Response | WerkzeugResponse | tuple[str, int]:
+    """Render an error as ``{"error": {"code", "message"}}`` or as an HTML page."""
+    if wants_json():
+        resp = jsonify({"error": {"code": code, "message": message}})
+        resp.status_code = status
+        return resp
+    if status == 401:
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    return render_template("error.html", status=status, code=code, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map every expected error to a clear 4xx; anything else is a logged 500 without internals."""
+
+    @app.errorhandler(PortalError)
+    def _portal_error(exc: PortalError) -> object:
+        if exc.status >= 500:
+            log.error("%s: %s", exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> object:
+        return error_response(400, "csrf", f"CSRF check failed: {exc.description}")
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge) -> object:
+        limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+        return error_response(413, "too_large", f"upload too large: the limit is {limit // (1024 * 1024)} MiB")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> object:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 500, code, exc.description or exc.name or "error")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> object:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal", "internal error; it has been logged")
+
+    app.login_manager.unauthorized_handler(_unauthorized)  # type: ignore[attr-defined]
+
+
+def _unauthorized() -> object:
+    exc = AuthenticationRequired("please log in")
+    return error_response(exc.status, exc.code, exc.message)
