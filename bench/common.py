@@ -54,7 +54,11 @@ def write_results(name: str, rows: list[dict[str, Any]], **extra: Any) -> Path:
     payload = {
         "benchmark": name,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "rows": rows,
         **extra,
     }

@@ -25,8 +25,10 @@ def generated_jpegs(count: int = 200, size: tuple[int, int] = TWELVE_MP) -> list
     paths = [folder / f"bench_{i:04d}.jpg" for i in range(count)]
     missing = [p for p in paths if not p.exists()]
     if missing:
-        print(f"generating {len(missing)} test JPEGs of {size[0]}x{size[1]} (cached in {folder}) ...",
-              file=sys.stderr)
+        print(
+            f"generating {len(missing)} test JPEGs of {size[0]}x{size[1]} (cached in {folder}) ...",
+            file=sys.stderr,
+        )
         base = _base_texture(size)
         for path in missing:
             _make_jpeg(base, int(path.stem.split("_")[1]), path)
@@ -51,7 +53,9 @@ def _make_jpeg(base: Image.Image, seed: int, path: Path) -> None:
         x, y = rng.randrange(w), rng.randrange(h)
         r = rng.randrange(80, 900)
         colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
-        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)((x - r, y - r // 2, x + r, y + r // 2), fill=colour)
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(
+            (x - r, y - r // 2, x + r, y + r // 2), fill=colour
+        )
     img = img.filter(ImageFilter.SMOOTH)
     tmp = path.with_suffix(".tmp")
     img.save(tmp, "JPEG", quality=90, dpi=(300, 300))

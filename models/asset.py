@@ -99,9 +99,7 @@ class AssetVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     asset: Mapped[Asset] = relationship(back_populates="versions", foreign_keys=[asset_id])
-    renditions: Mapped[list[Rendition]] = relationship(
-        back_populates="version", cascade="all, delete-orphan"
-    )
+    renditions: Mapped[list[Rendition]] = relationship(back_populates="version", cascade="all, delete-orphan")
     uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
 
     @property
@@ -138,9 +136,7 @@ class AssetProduct(Base):
 
     __tablename__ = "asset_product"
     __table_args__ = (
-        CheckConstraint(
-            "(article_number IS NULL) <> (model_code IS NULL)", name="one_key"
-        ),
+        CheckConstraint("(article_number IS NULL) <> (model_code IS NULL)", name="one_key"),
         UniqueConstraint("asset_id", "article_number", "model_code"),
         Index("ix_asset_product_article", "article_number"),
         Index("ix_asset_product_model", "model_code"),

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> Flask:
     """Create the portal app: settings from the environment unless given, embedded defaults otherwise."""
     settings = settings or load_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app = Flask(
         "portal",
         template_folder=str(ROOT / "templates"),

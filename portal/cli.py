@@ -74,7 +74,11 @@ def import_products_cmd(file: Path) -> None:
 
     with runtime() as rt, _domain_errors():
         with tqdm(desc="products", unit=" rows", file=sys.stderr, leave=False) as bar:
-            report = import_products(rt.db, file, progress=bar.update)
+
+            def advance(rows: int) -> None:
+                bar.update(rows)
+
+            report = import_products(rt.db, file, progress=advance)
         for row in report.rejected:
             click.echo(f"rejected row {row.row} ({row.article_number or '-'}): {row.reason}", err=True)
         click.echo(
@@ -105,8 +109,9 @@ def demo() -> None:
     with runtime(workers=True) as rt:
         admin_id, password = _ensure_admin(rt)
         report = import_products(rt.db, DEMO_DIR / "products.csv")
-        click.echo(f"demo products: {report.created} created, {report.updated} updated, "
-                   f"{report.unchanged} unchanged")
+        click.echo(
+            f"demo products: {report.created} created, {report.updated} updated, {report.unchanged} unchanged"
+        )
         _ingest_with_progress(rt, [DEMO_DIR / "images"], admin_id)
         click.echo(f"admin login: {DEMO_ADMIN} / {password}")
 
@@ -126,7 +131,9 @@ def serve(host: str, port: int, threads: int) -> None:
     rt.db.upgrade()
     # Work recorded while nothing ran (a crash, a stopped server) is picked up now.
     rt.queue.enqueue("outbox.sweep")
-    click.echo(f"Assetport at http://{host}:{port}/  (database: {_redact(rt.settings.resolved_database_url)})")
+    click.echo(
+        f"Assetport at http://{host}:{port}/  (database: {_redact(rt.settings.resolved_database_url)})"
+    )
     waitress_serve(app, host=host, port=port, threads=threads, ident="assetport")
 
 
@@ -138,7 +145,9 @@ def worker(burst: bool) -> None:
 
     settings = load_settings()
     if not settings.redis_url:
-        raise click.ClickException("set ASSETPORT_REDIS_URL: without Redis, jobs run inside `assetport serve`")
+        raise click.ClickException(
+            "set ASSETPORT_REDIS_URL: without Redis, jobs run inside `assetport serve`"
+        )
     with runtime() as rt:
         run_worker(rt, burst=burst)
 
@@ -164,8 +173,10 @@ def _ingest_with_progress(rt: Runtime, paths: list[Path], user_id: int | None) -
         ingest_paths(rt, files, user_id=user_id, on_result=on_result)
     click.echo("building previews ...", err=True)
     rt.queue.join()
-    click.echo(f"{counts['new']} new, {counts['duplicate']} already stored, {counts['rejected']} rejected "
-               f"({len(files)} files)")
+    click.echo(
+        f"{counts['new']} new, {counts['duplicate']} already stored, {counts['rejected']} rejected "
+        f"({len(files)} files)"
+    )
     return counts["rejected"]
 
 

@@ -9,6 +9,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from PIL import Image
+
 from models.db import Database
 from portal.settings import Settings
 from portal.storage import BlobStore
@@ -40,6 +42,8 @@ def build_runtime(settings: Settings, *, start_workers: bool = True) -> Runtime:
     from portal.jobs.queue import make_queue
 
     settings.ensure_instance_dir()
+    # Pillow's own bomb guard is process-wide; align it with ours so the configured limit is the one in force.
+    Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
     rt = Runtime(
         settings=settings,
         db=Database(settings.resolved_database_url),

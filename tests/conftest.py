@@ -54,7 +54,7 @@ def pg_url() -> Iterator[str]:
         import psycopg
 
         admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except Exception as exc:  # noqa: BLE001  (any connection failure means: no PostgreSQL here)
+    except Exception as exc:
         _unavailable("PostgreSQL", exc)
         raise
     name = f"assetport_test_{uuid.uuid4().hex[:12]}"
@@ -126,7 +126,7 @@ def redis_url() -> Iterator[str]:
 
         probe = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
         probe.ping()
-    except Exception as exc:  # noqa: BLE001  (any connection failure means: no Redis here)
+    except Exception as exc:
         _unavailable("Redis", exc)
         raise
     # Pick a db number from the worker's pid so parallel runs do not flush each other.

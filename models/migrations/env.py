@@ -5,9 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from models.base import Base
-
 import models  # noqa: F401  (registers every table on Base.metadata)
+from models.base import Base
 
 config = context.config
 target_metadata = Base.metadata

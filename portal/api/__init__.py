@@ -14,6 +14,8 @@ api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @api_bp.before_request
 def _require_login() -> None:
+    if request.endpoint == "api.openapi":
+        return
     if not current_user.is_authenticated:
         raise AuthenticationRequired("authentication required: log in or send a session cookie")
 
@@ -31,4 +33,4 @@ def json_body() -> dict[str, Any]:
 
 
 # Routes register themselves on api_bp when their modules are imported.
-from portal.api import assets, products  # noqa: E402, F401
+from portal.api import assets, openapi, products  # noqa: E402, F401

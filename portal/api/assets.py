@@ -68,7 +68,10 @@ def upload_asset() -> ResponseReturnValue:
 
 
 def ingest_upload(
-    upload: FileStorage, *, title: str | None = None, description: str | None = None,
+    upload: FileStorage,
+    *,
+    title: str | None = None,
+    description: str | None = None,
     link_keys: list[str] | None = None,
 ) -> IngestResult:
     """Spool an uploaded file next to the blob store, then ingest it (shared by the API and the web page)."""
@@ -77,6 +80,12 @@ def ingest_upload(
         path = Path(tmp) / "upload"
         upload.save(path)
         return ingest_file(
-            rt, path, upload.filename, user_id=viewer().user_id, title=title, description=description,
-            link_keys=link_keys, ip=client_ip(),
+            rt,
+            path,
+            upload.filename,
+            user_id=viewer().user_id,
+            title=title,
+            description=description,
+            link_keys=link_keys,
+            ip=client_ip(),
         )

@@ -23,9 +23,7 @@ def build_previews(rt: Runtime, version_id: int, force: bool = False) -> None:
         version = session.get(AssetVersion, version_id)
         if version is None:
             return
-        have = set(
-            session.scalars(select(Rendition.preset).where(Rendition.version_id == version_id)).all()
-        )
+        have = set(session.scalars(select(Rendition.preset).where(Rendition.version_id == version_id)).all())
         if not force and version.preview_state == PreviewState.READY and have >= set(PREVIEW_NAMES):
             return
         sha = version.sha256

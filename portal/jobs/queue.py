@@ -84,8 +84,12 @@ class ThreadQueue:
             self._q.join()
             return True
         done = threading.Event()
-        waiter = threading.Thread(target=lambda: (self._q.join(), done.set()), daemon=True)
-        waiter.start()
+
+        def wait() -> None:
+            self._q.join()
+            done.set()
+
+        threading.Thread(target=wait, daemon=True).start()
         return done.wait(timeout)
 
     def shutdown(self) -> None:

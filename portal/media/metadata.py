@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, Final, TypeVar
 
 from PIL import Image, IptcImagePlugin, TiffImagePlugin
@@ -68,7 +69,11 @@ _XMP_TEXT: Final[dict[str, tuple[str, ...]]] = {
     "credit": (key("photoshop", "Credit"),),
     "source": (key("photoshop", "Source"),),
 }
-_XMP_DATES: Final = (key("photoshop", "DateCreated"), key("exif", "DateTimeOriginal"), key("xmp", "CreateDate"))
+_XMP_DATES: Final = (
+    key("photoshop", "DateCreated"),
+    key("exif", "DateTimeOriginal"),
+    key("xmp", "CreateDate"),
+)
 _XMP_PRODUCTS: Final = key("Iptc4xmpExt", "ProductInImage")
 _PRODUCT_ID_FIELDS: Final = ("ProductGTIN", "ProductId", "ProductIdentifier")
 _PNG_TEXT: Final[dict[str, str]] = {
@@ -92,8 +97,10 @@ def read_embedded(im: Image.Image) -> tuple[dict[str, Any], dict[str, Any]]:
     All values are JSON-serialisable (strings, lists of strings, floats).
     """
     exif = _guard("EXIF", lambda: im.getexif(), None)
-    xmp = _guard("XMP", lambda: parse_xmp(_xmp_packet(im)), {})
-    iptc = _guard("IPTC", lambda: _iptc_datasets(im), {})
+    no_xmp: dict[str, XmpValue] = {}
+    xmp = _guard("XMP", lambda: parse_xmp(_xmp_packet(im)), no_xmp)
+    no_iptc: dict[tuple[int, int], list[bytes]] = {}
+    iptc = _guard("IPTC", lambda: _iptc_datasets(im), no_iptc)
 
     embedded: Fields = {}
     sources: list[tuple[str, Callable[[], Fields]]] = [
@@ -102,8 +109,9 @@ def read_embedded(im: Image.Image) -> tuple[dict[str, Any], dict[str, Any]]:
         ("EXIF", lambda: _from_exif(exif) if exif is not None else {}),
         ("PNG text", lambda: _from_png_text(im.info)),
     ]
+    nothing: Fields = {}
     for name, extract in sources:
-        for field, value in _guard(name, extract, {}).items():
+        for field, value in _guard(name, extract, nothing).items():
             embedded.setdefault(field, value)
 
     private: Fields = {}
@@ -115,7 +123,7 @@ def read_embedded(im: Image.Image) -> tuple[dict[str, Any], dict[str, Any]]:
     elif exif is not None and _guard("GPS", lambda: bool(exif.get_ifd(_IFD_GPS)), False):
         # A GPS block is there but holds no usable position: say so (the file still carries location data).
         private["gps_unparsed"] = True
-    for field, value in _guard("private EXIF", lambda: _private_exif(exif, xmp), {}).items():
+    for field, value in _guard("private EXIF", lambda: _private_exif(exif, xmp), nothing).items():
         private.setdefault(field, value)
     return embedded, private
 
@@ -238,11 +246,11 @@ def _from_iptc(data: dict[tuple[int, int], list[bytes]]) -> Fields:
 def _from_exif(exif: Image.Exif) -> Fields:
     out: Fields = {}
     for field, tag in _IFD0_TEXT.items():
-        value = _guard(f"EXIF {tag:#x}", lambda tag=tag: tu.exif_text(exif.get(tag)), None)
+        value = _guard(f"EXIF {tag:#x}", partial(tu.exif_text, exif.get(tag)), None)
         if value and not (field == "description" and value.lower() in _PLACEHOLDERS):
             out[field] = value
     for field, tag in _XP.items():
-        value = _guard(f"EXIF {tag:#x}", lambda tag=tag: tu.xp_text(exif.get(tag)), None)
+        value = _guard(f"EXIF {tag:#x}", partial(tu.xp_text, exif.get(tag)), None)
         if not value:
             continue
         if field == "keywords":
@@ -251,21 +259,23 @@ def _from_exif(exif: Image.Exif) -> Fields:
                 out.setdefault("keywords", words)
         else:
             out.setdefault(field, value)
-    sub = _guard("Exif IFD", lambda: exif.get_ifd(_IFD_EXIF), {})
-    when = _guard(
-        "DateTimeOriginal",
-        lambda: tu.iso_datetime(tu.exif_text(sub.get(_DATETIME_ORIGINAL)), tu.exif_text(sub.get(_OFFSET_ORIGINAL))),
-        None,
-    )
+    sub = _exif_ifd(exif)
+    when = tu.iso_datetime(tu.exif_text(sub.get(_DATETIME_ORIGINAL)), tu.exif_text(sub.get(_OFFSET_ORIGINAL)))
     if when:
         out["captured_at"] = when
-    lens = _guard("lens", lambda: _lens(sub), None)
+    lens = _guard("lens", partial(_lens, sub), None)
     if lens:
         out["lens"] = lens
-    comment = _guard("UserComment", lambda: tu.user_comment(sub.get(_USER_COMMENT)), None)
+    comment = _guard("UserComment", partial(tu.user_comment, sub.get(_USER_COMMENT)), None)
     if comment and comment.lower() not in _PLACEHOLDERS:
         out.setdefault("description", comment)
     return out
+
+
+def _exif_ifd(exif: Image.Exif) -> dict[int, Any]:
+    """The Exif sub-IFD (capture data), or an empty dict when it is missing or unreadable."""
+    empty: dict[int, Any] = {}
+    return _guard("Exif IFD", partial(exif.get_ifd, _IFD_EXIF), empty)
 
 
 def _lens(sub: dict[int, Any]) -> str | None:
@@ -300,7 +310,7 @@ def _private_exif(exif: Image.Exif | None, xmp: dict[str, XmpValue]) -> Fields:
         if value:
             out[field] = value
     if exif is not None:
-        sub = _guard("Exif IFD", lambda: exif.get_ifd(_IFD_EXIF), {})
+        sub = _exif_ifd(exif)
         for field, tag in _PRIVATE_EXIF.items():
             value = tu.exif_text(sub.get(tag))
             if value:
@@ -323,4 +333,3 @@ def _from_png_text(info: dict[str | tuple[int, int], Any]) -> Fields:
     if iso:
         out["captured_at"] = iso
     return out
-

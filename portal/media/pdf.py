@@ -53,7 +53,7 @@ def pdf_info(path: Path) -> PdfInfo:
     with _PDFIUM_LOCK:
         try:
             doc = pdfium.PdfDocument(path)
-        except Exception as exc:  # noqa: BLE001  (PDFium reports every load failure as some exception)
+        except Exception as exc:  # PDFium reports every load failure as some exception
             raise _load_error(exc) from exc
         try:
             pages = len(doc)
@@ -63,7 +63,7 @@ def pdf_info(path: Path) -> PdfInfo:
             meta = _metadata(doc)
         except RejectedFile:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # any PDFium failure: corrupt
             raise RejectedFile(f"corrupt PDF: {exc}") from exc
         finally:
             doc.close()
@@ -98,7 +98,7 @@ def render_first_page(path: Path, max_edge: int) -> Image.Image:
     with _PDFIUM_LOCK:
         try:
             doc = pdfium.PdfDocument(path)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # any load failure: no preview
             err = _load_error(exc)
             raise RejectedFile(f"no preview: {err.message}") from exc
         try:
@@ -114,7 +114,7 @@ def render_first_page(path: Path, max_edge: int) -> Image.Image:
             page.close()
         except RejectedFile:
             raise
-        except Exception as exc:  # noqa: BLE001  (any rendering failure means: no preview)
+        except Exception as exc:  # any rendering failure: no preview
             raise RejectedFile(f"no preview: PDF page could not be rendered: {exc}") from exc
         finally:
             doc.close()

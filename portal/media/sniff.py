@@ -172,7 +172,7 @@ def _pillow_identify(path: Path) -> str | None:
     try:
         with Image.open(path) as im:
             return f"a {im.format} image ({im.format_description}), which is not accepted"
-    except Exception as exc:  # noqa: BLE001  (identification of a refused file: any failure means unknown)
+    except Exception as exc:  # noqa: BLE001  (naming a refused file: any failure means unknown)
         log.debug("unrestricted identification of %s failed: %r", path, exc)
         return None
 
@@ -191,7 +191,7 @@ def unsupported(head: bytes, path: Path) -> UnsupportedMediaType:
     if not head:
         return UnsupportedMediaType(f"empty file; accepted types are {ACCEPTED_TYPES_TEXT}")
     what = describe_unaccepted(head, path)
-    lead = f"unsupported file type: this looks like {what}" if what else "unsupported or unrecognised file type"
+    lead = f"unsupported file type: this looks like {what}" if what else "unsupported or unknown file type"
     return UnsupportedMediaType(f"{lead}; accepted types are {ACCEPTED_TYPES_TEXT}")
 
 
@@ -215,7 +215,7 @@ def decode_error(exc: BaseException, label: str) -> RejectedFile:
     text = str(exc).strip() or type(exc).__name__
     if isinstance(exc, ValueError) and "Decompressed data too large" in text:
         # PngImagePlugin guards its zlib text/ICC chunks with a size cap: this is a zip bomb in a chunk.
-        return RejectedFile(f"decompression bomb: a compressed {label} chunk inflates beyond the allowed size")
+        return RejectedFile(f"decompression bomb: a compressed {label} chunk inflates beyond the size limit")
     if isinstance(exc, MemoryError):
         return RejectedFile(f"{label} file needs too much memory to decode")
     return RejectedFile(f"truncated or corrupt {label}: {text}")
@@ -235,7 +235,7 @@ def open_image(path: Path, head: bytes) -> Image.Image:
         if claimed is None or claimed == "PDF":
             raise unsupported(head, path) from exc
         raise RejectedFile(f"truncated or corrupt {label}: {_identify_reason(claimed, path)}") from exc
-    except Exception as exc:  # noqa: BLE001  (header parsers of hostile files raise anything; map it)
+    except Exception as exc:  # header parsers of hostile files raise anything: map it
         raise decode_error(exc, label) from exc
 
 

@@ -6,10 +6,11 @@ raising, except where a caller explicitly guards it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, Final
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -67,7 +68,8 @@ def iso_datetime(value: str | None, offset: str | None = None) -> str | None:
         return None
     year, month, day, hour, minute, second, zone = match.groups()
     try:
-        datetime(int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0), int(second or 0))
+        datetime(int(year), int(month or 1), int(day or 1))
+        time(int(hour or 0), int(minute or 0), int(second or 0))
     except ValueError:
         return None
     if int(year) < 1000:
@@ -148,10 +150,8 @@ def exif_text(value: Any) -> str | None:
             text = value.decode("latin-1")
     elif isinstance(value, str):
         text = value
-        try:
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             text = value.encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
     else:
         return None
     parts = [p for p in (clean(part) for part in text.split("\x00")) if p]

@@ -66,7 +66,7 @@ def _parse(data: bytes) -> Element | None:
     try:
         root: Element = SafeET.fromstring(data)
         return root
-    except Exception as exc:  # noqa: BLE001  (malformed or hostile XML: fall back to the bare envelope)
+    except Exception as exc:  # noqa: BLE001  (malformed or hostile XML: try the bare envelope)
         log.debug("XMP packet does not parse as a whole: %r", exc)
     match = _ENVELOPE.search(data)
     if match is None:
@@ -74,7 +74,7 @@ def _parse(data: bytes) -> Element | None:
     try:
         envelope: Element = SafeET.fromstring(match.group(0))
         return envelope
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001  (unparseable XMP is ignored)
         log.debug("XMP envelope does not parse either: %r", exc)
         return None
 
@@ -82,9 +82,9 @@ def _parse(data: bytes) -> Element | None:
 def _struct(elem: Element) -> dict[str, XmpValue]:
     """Properties of a description/struct node: non-RDF attributes plus child elements."""
     out: dict[str, XmpValue] = {}
-    for name, value in elem.attrib.items():
+    for name, attr in elem.attrib.items():
         if name not in _RDF_ATTRS and not name.startswith(f"{{{XML_NS}}}"):
-            out[name] = value.strip()
+            out[name] = attr.strip()
     for child in elem:
         value = _value(child)
         if value is not None:

@@ -153,8 +153,12 @@ def asset_detail(session: Session, viewer: Viewer, asset_id: int) -> dict[str, A
             "rights_expire_at": asset.rights_expire_at.isoformat() if asset.rights_expire_at else None,
             "tags": [t.tag for t in asset.tags],
             "links": [
-                {"id": link.id, "article_number": link.article_number, "model_code": link.model_code,
-                 "source": link.source}
+                {
+                    "id": link.id,
+                    "article_number": link.article_number,
+                    "model_code": link.model_code,
+                    "source": link.source,
+                }
                 for link in asset.links
             ],
             "article_numbers": linking.article_numbers_for_asset(session, asset.id),

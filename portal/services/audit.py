@@ -20,6 +20,8 @@ def record(
     **detail: Any,
 ) -> AuditEvent:
     """Add an audit event to the current transaction (so it is kept exactly when the change is)."""
-    event = AuditEvent(action=action, actor_id=actor_id, asset_id=asset_id, target=target, ip=ip, detail=detail)
+    event = AuditEvent(
+        action=action, actor_id=actor_id, asset_id=asset_id, target=target, ip=ip, detail=detail
+    )
     session.add(event)
     return event

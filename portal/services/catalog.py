@@ -15,11 +15,21 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from models import Asset, AssetProduct, AssetTag, AssetVersion, AuditEvent, LinkSource, Product, Role
+from models import (
+    Asset,
+    AssetProduct,
+    AssetTag,
+    AssetVersion,
+    AuditEvent,
+    LinkSource,
+    PreviewState,
+    Product,
+    Role,
+)
 from portal.errors import NotFound, ValidationError
 from portal.services import assets as asset_service
 from portal.services import audit, linking
-from portal.services.policy import Viewer, can_edit, require_role
+from portal.services.policy import Viewer, can_edit, require_role, visible_assets
 
 MAX_QUERY = 200
 MAX_TITLE = 500
@@ -105,11 +115,55 @@ def category_counts(session: Session, *, q: str | None = None) -> list[CategoryC
         where.append(text)
     count = func.count(Product.id)
     rows = session.execute(
-        select(Product.category, count).where(*where).group_by(Product.category).order_by(
-            count.desc(), Product.category
-        )
+        select(Product.category, count)
+        .where(*where)
+        .group_by(Product.category)
+        .order_by(count.desc(), Product.category)
     ).all()
     return [CategoryCount(str(name), int(n)) for name, n in rows]
+
+
+@dataclass(frozen=True)
+class ProductMedia:
+    """How many assets the viewer may see for a product, and one to show as its thumbnail."""
+
+    count: int
+    thumb_asset_id: int | None
+
+
+def product_media(session: Session, viewer: Viewer, products: list[Product]) -> dict[str, ProductMedia]:
+    """Per article number: the visible assets linked to it directly or through its model code, and the
+    oldest one with a ready preview (direct links first) as the thumbnail. One query for the whole page."""
+    if not products:
+        return {}
+    articles = sorted({p.article_number for p in products})
+    models = sorted({p.model_code for p in products if p.model_code})
+    key_match: ColumnElement[bool] = AssetProduct.article_number.in_(articles)
+    if models:
+        key_match = or_(key_match, AssetProduct.model_code.in_(models))
+    rows = session.execute(
+        select(AssetProduct.article_number, AssetProduct.model_code, Asset.id, AssetVersion.preview_state)
+        .join(Asset, Asset.id == AssetProduct.asset_id)
+        .outerjoin(AssetVersion, AssetVersion.id == Asset.current_version_id)
+        .where(visible_assets(viewer), key_match)
+    ).all()
+    by_article: dict[str, set[int]] = {}
+    by_model: dict[str, set[int]] = {}
+    ready: set[int] = set()
+    for article, model, asset_id, state in rows:
+        if article:
+            by_article.setdefault(article, set()).add(asset_id)
+        if model:
+            by_model.setdefault(model, set()).add(asset_id)
+        if state == PreviewState.READY.value:
+            ready.add(asset_id)
+    media: dict[str, ProductMedia] = {}
+    for product in products:
+        direct = by_article.get(product.article_number, set())
+        shared = by_model.get(product.model_code, set()) if product.model_code else set()
+        thumb = min(direct & ready, default=None) or min(shared & ready, default=None)
+        media[product.article_number] = ProductMedia(len(direct | shared), thumb)
+    return media
 
 
 @dataclass
@@ -187,19 +241,10 @@ class AssetPage:
 
 
 def _camera(embedded: Mapping[str, Any]) -> str | None:
-    if embedded.get("camera"):
-        return str(embedded["camera"])
     parts = [str(embedded[k]).strip() for k in ("camera_make", "camera_model") if embedded.get(k)]
     if len(parts) == 2 and parts[1].lower().startswith(parts[0].lower()):
         parts = parts[1:]
     return " ".join(parts) or None
-
-
-def _captured(embedded: Mapping[str, Any]) -> str | None:
-    for key in ("captured_at", "date_created"):
-        if embedded.get(key):
-            return str(embedded[key])
-    return None
 
 
 def asset_page(session: Session, viewer: Viewer, asset_id: int) -> AssetPage:
@@ -219,7 +264,7 @@ def asset_page(session: Session, viewer: Viewer, asset_id: int) -> AssetPage:
         audit=asset_service.audit_trail(session, asset.id) if staff else [],
         editable=staff,
         camera=_camera(embedded),
-        captured=_captured(embedded),
+        captured=str(embedded["captured_at"]) if embedded.get("captured_at") else None,
         keywords=[str(k) for k in keywords] if isinstance(keywords, list) else [str(keywords)],
         private=dict(version.private or {}) if staff and version is not None else {},
     )
@@ -248,8 +293,10 @@ def link_product(
     require_role(viewer, Role.EDITOR)
     asset = asset_service.get_asset(session, viewer, asset_id)
     link = linking.add_link(session, asset, key, LinkSource.MANUAL, viewer.user_id)
-    audit.record(session, "asset.link", actor_id=viewer.user_id, asset_id=asset.id, target=link.key, ip=ip,
-                 kind="model" if link.model_code else "article")
+    kind = "model" if link.model_code else "article"
+    audit.record(
+        session, "asset.link", actor_id=viewer.user_id, asset_id=asset.id, target=link.key, ip=ip, kind=kind
+    )
     return link
 
 

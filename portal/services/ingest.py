@@ -130,13 +130,13 @@ def _ingest(
 ) -> IngestResult:
     sha = sha256_file(path)
     with rt.db.session() as session:
-        existing = find_by_sha(session, sha)
-        if existing is not None:
-            return IngestResult(filename, existing.asset_id, existing.id, created=False, status=200)
         # Validate requested links before storing anything: an unknown article number is the caller's error.
         for key in link_keys:
             if not linking.resolve_keys(session, [key]):
                 raise NotFound(f"unknown article number or model code: {key}")
+        existing = find_by_sha(session, sha)
+    if existing is not None:
+        return _known_bytes(rt, existing, filename, link_keys, user_id, ip)
     info = probe_file(path, rt.settings.max_image_pixels)
     rt.blobs.put_file(path, expected_sha256=sha)
     try:
@@ -148,8 +148,15 @@ def _ingest(
                 asset.description = description
             linked = _link(rt, session, asset, filename, link_keys, info, user_id)
             audit.record(
-                session, "asset.uploaded", actor_id=user_id, asset_id=asset.id, target=filename, ip=ip,
-                sha256=sha, size=version.size_bytes, format=info.format,
+                session,
+                "asset.uploaded",
+                actor_id=user_id,
+                asset_id=asset.id,
+                target=filename,
+                ip=ip,
+                sha256=sha,
+                size=version.size_bytes,
+                format=info.format,
             )
             outbox.record(session, "previews.build", version_id=version.id)
             return IngestResult(filename, asset.id, version.id, created=True, linked=linked)
@@ -157,9 +164,43 @@ def _ingest(
         # Someone stored the same bytes between our check and our insert: theirs is the asset.
         with rt.db.session() as session:
             existing = find_by_sha(session, sha)
-            if existing is None:
-                raise
-            return IngestResult(filename, existing.asset_id, existing.id, created=False, status=200)
+        if existing is None:
+            raise
+        return _known_bytes(rt, existing, filename, link_keys, user_id, ip)
+
+
+def _known_bytes(
+    rt: Runtime,
+    version: AssetVersion,
+    filename: str,
+    link_keys: list[str],
+    user_id: int | None,
+    ip: str | None,
+) -> IngestResult:
+    """The same bytes arrived again, maybe under another product's file name: the existing asset gains
+    that product's link (one picture may show several products), nothing else is stored."""
+    with rt.db.transaction() as session:
+        asset = session.get(Asset, version.asset_id)
+        if asset is None:
+            raise NotFound("the stored copy of this file was deleted meanwhile; upload it again")
+        before = {link.key for link in asset.links}
+        pending_key = asset.link_key
+        if not linking.link_asset_by_filename(session, asset, filename, rt.settings.filename_pattern):
+            # No product for this name: keep the first file's pending key rather than replacing it.
+            asset.link_key = pending_key
+        for key in link_keys:
+            linking.add_link(session, asset, key, LinkSource.API, user_id)
+        added = sorted({link.key for link in asset.links} - before)
+        audit.record(
+            session,
+            "asset.uploaded_again",
+            actor_id=user_id,
+            asset_id=asset.id,
+            target=filename,
+            ip=ip,
+            linked=added,
+        )
+        return IngestResult(filename, asset.id, version.id, created=False, status=200, linked=added)
 
 
 def _create_rows(
@@ -244,7 +285,6 @@ def _clip(value: Any, limit: int) -> str | None:
     return str(value)[:limit] if value else None
 
 
-
 def collect_files(paths: list[Path]) -> list[Path]:
     """Expand folders (recursively, sorted, hidden entries skipped) into the files to ingest."""
     found: list[Path] = []
@@ -271,13 +311,21 @@ def ingest_paths(
 
     def one(path: Path) -> IngestResult:
         if not path.is_file():
-            return IngestResult(safe_filename(path.name), error=f"not a readable file: {path}",
-                                error_code="not_found", status=404)
+            return IngestResult(
+                safe_filename(path.name),
+                error=f"not a readable file: {path}",
+                error_code="not_found",
+                status=404,
+            )
         try:
             return ingest_file(rt, path, path.name, user_id=user_id)
         except OSError as exc:
-            return IngestResult(safe_filename(path.name), error=f"cannot read file: {exc.strerror or exc}",
-                                error_code="io_error", status=400)
+            return IngestResult(
+                safe_filename(path.name),
+                error=f"cannot read file: {exc.strerror or exc}",
+                error_code="io_error",
+                status=400,
+            )
 
     results: list[IngestResult] = []
     with ThreadPoolExecutor(max_workers=workers or rt.settings.effective_worker_threads) as pool:

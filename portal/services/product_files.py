@@ -1,4 +1,6 @@
-"""Reading product exports (CSV, JSON, XLSX) into raw rows; validation of the values is ``products``' job.
+"""Reading product exports (CSV, JSON, XLSX) into raw rows, and the number formats they use for prices.
+
+Validating a row is ``products``' job.
 
 Every problem with the file as a whole raises ``BadRequest`` before the first row is yielded, so an import
 that fails on the file stores nothing.
@@ -15,10 +17,11 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from portal.errors import BadRequest
+from portal.errors import BadRequest, ValidationError
 
 # Product columns the importer knows; everything else becomes an attribute.
 KNOWN_FIELDS = (
@@ -53,6 +56,11 @@ OVERFLOW_KEY = "\x00overflow"
 _SEPARATORS = re.compile(r"[\s\-.]+")
 _BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 _SNIFF_BYTES = 64 * 1024
+CENT = Decimal("0.01")
+MAX_PRICE = Decimal("999999999999.99")  # Numeric(14, 2)
+# What people and spreadsheets put between thousands: space, no-break space, narrow no-break space, '.
+_THOUSANDS = re.compile(r"[ \u00a0\u202f\u2009']")
+_PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 def canonical_field(name: object) -> str | None:
@@ -175,10 +183,48 @@ def _row_dict(keys: Sequence[str | None], cells: Sequence[Any]) -> dict[str, Any
     for key, cell in zip(keys, cells, strict=False):
         if key is not None:
             row[key] = cell
-    extra = [c for c in cells[len(keys):] if c not in (None, "")]
+    extra = [c for c in cells[len(keys) :] if c not in (None, "")]
     if extra:
         row[OVERFLOW_KEY] = len(keys) + len(extra)
     return row
+
+
+# --- values ------------------------------------------------------------------------------------------
+
+
+def parse_price(value: Any) -> Decimal | None:
+    """Accept 15, 15.00, "15,00", "1 234.50", "1.234,50", "1,234.50"; reject text, negatives, NaN."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise ValidationError(f"price must be a number, not {type(value).__name__}")
+    # Numbers from JSON or a spreadsheet in plain decimal notation, never 1e-05.
+    number = Decimal(repr(value)) if isinstance(value, float) else value
+    raw = value.strip() if isinstance(value, str) else format(Decimal(number), "f")
+    text = _THOUSANDS.sub("", raw)
+    negative = text.startswith("-")
+    text = text.lstrip("+-")
+    if "," in text and "." in text:
+        # The later separator is the decimal one: "1.234,50" and "1,234.50".
+        thousands = "." if text.rfind(",") > text.rfind(".") else ","
+        text = text.replace(thousands, "").replace(",", ".")
+    elif text.count(",") == 1:
+        if re.fullmatch(r"\d{1,3},\d{3}", text):
+            raise ValidationError(f"price {raw!r} is ambiguous: write 1234 or 1.234")
+        text = text.replace(",", ".")
+    elif re.fullmatch(r"\d{1,3}(,\d{3})+", text):
+        text = text.replace(",", "")
+    if not _PLAIN_NUMBER.fullmatch(text):
+        raise ValidationError(f"price {raw!r} is not a number")
+    try:
+        price = Decimal(text).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        raise ValidationError(f"price {raw!r} is not a number") from exc
+    if negative and price:
+        raise ValidationError(f"price {raw!r} is negative")
+    if price > MAX_PRICE:
+        raise ValidationError(f"price {raw!r} is too large")
+    return price
 
 
 # --- CSV ---------------------------------------------------------------------------------------------

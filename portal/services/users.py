@@ -32,12 +32,12 @@ def parse_role(role: str) -> Role:
     try:
         return Role(role.strip().lower())
     except ValueError:
-        raise ValidationError(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}") from None
+        raise ValidationError(
+            f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}"
+        ) from None
 
 
-def create_user(
-    session: Session, email: str, password: str, role: str, name: str | None = None
-) -> User:
+def create_user(session: Session, email: str, password: str, role: str, name: str | None = None) -> User:
     """Create a user with a hashed password; an existing e-mail is a Conflict."""
     address = normalise_email(email)
     parsed = parse_role(role)
@@ -69,7 +69,9 @@ def authenticate(
     address = (email or "").strip().lower()
     since = utcnow() - timedelta(seconds=window_seconds)
     with db.transaction() as session:
-        who = or_(LoginFailure.email == address, LoginFailure.ip == ip) if ip else LoginFailure.email == address
+        who = (
+            or_(LoginFailure.email == address, LoginFailure.ip == ip) if ip else LoginFailure.email == address
+        )
         recent = session.scalar(select(func.count(LoginFailure.id)).where(LoginFailure.at >= since, who))
         if (recent or 0) >= max_failures:
             minutes = max(1, window_seconds // 60)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from portal.errors import StorageIntegrityError, NotFound
+from portal.errors import NotFound, StorageIntegrityError
 
 CHUNK = 1024 * 1024
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")

@@ -36,13 +36,14 @@ def filesize(value: int | None) -> str:
 @assets_bp.app_template_global()
 def url_with(**changes: Any) -> str:
     """The current page's URL with some query values replaced (None removes one); for pagers and filters."""
-    args = request.args.to_dict(flat=False)
+    args: dict[str, Any] = dict(request.view_args or {})
+    args.update(request.args.to_dict(flat=False))
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
         else:
             args[key] = [str(value)]
-    return url_for(request.endpoint or "assets.index", **(request.view_args or {}), **args)
+    return url_for(request.endpoint or "assets.index", **args)
 
 
 @assets_bp.app_template_filter("when")
@@ -74,8 +75,11 @@ def index() -> ResponseReturnValue:
         result = asset_service.list_assets(
             session, viewer(), page=page, size=size, article_number=article_number or None
         )
-        template = "assets/_results.html" if request.headers.get("HX-Request") else "assets/index.html"
-        return render_template(template, result=result, article_number=article_number)
+        # htmx swaps only the results; history restores (no HX-Target) and plain requests get the page.
+        partial = request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results"
+        template = "assets/_results.html" if partial else "assets/index.html"
+        html = render_template(template, result=result, article_number=article_number)
+    return html, 200, {"Vary": "HX-Request, HX-Target"}
 
 
 @assets_bp.get("/assets/<int:asset_id>")
@@ -85,7 +89,9 @@ def detail(asset_id: int) -> ResponseReturnValue:
     return _render_detail(asset_id)
 
 
-def _render_detail(asset_id: int, status: int = 200, form: dict[str, str] | None = None) -> ResponseReturnValue:
+def _render_detail(
+    asset_id: int, status: int = 200, form: dict[str, str] | None = None
+) -> ResponseReturnValue:
     with runtime().db.session() as session:
         data = catalog.asset_page(session, viewer(), asset_id)
         return render_template("assets/detail.html", page=data, asset=data.asset, form=form or {}), status
@@ -104,8 +110,10 @@ def edit(asset_id: int) -> ResponseReturnValue:
         return _render_detail(asset_id, exc.status, form=request.form.to_dict())
     with runtime().db.transaction() as session:
         changed = catalog.update_asset_metadata(session, viewer(), asset_id, changes, ip=client_ip())
-    flash("Saved: " + ", ".join(c.replace("_", " ") for c in changed) if changed else "Nothing changed.",
-          "success" if changed else "info")
+    if changed:
+        flash("Saved: " + ", ".join(name.replace("_", " ") for name in changed) + ".", "success")
+    else:
+        flash("Nothing changed.", "info")
     return redirect(url_for("assets.detail", asset_id=asset_id))
 
 
@@ -115,7 +123,8 @@ def add_link(asset_id: int) -> ResponseReturnValue:
     """Link the asset to a product by article number or model code (editors and above)."""
     key = (request.form.get("key") or "").strip()
     with runtime().db.session() as session:
-        asset_service.get_asset(session, viewer(), asset_id)  # an unknown asset is a 404 page, not a form error
+        # An unknown asset is a 404 page, not a form error.
+        asset_service.get_asset(session, viewer(), asset_id)
         try:
             linked = catalog.link_product(session, viewer(), asset_id, key, ip=client_ip()).key
             session.commit()
@@ -136,4 +145,3 @@ def remove_link(asset_id: int, link_id: int) -> ResponseReturnValue:
         key = catalog.unlink_product(session, viewer(), asset_id, link_id, ip=client_ip())
     flash(f"Link to {key} removed.", "success")
     return redirect(url_for("assets.detail", asset_id=asset_id, _anchor="products"))
-

@@ -36,8 +36,12 @@ def login() -> ResponseReturnValue:
         settings = runtime().settings
         try:
             user = authenticate(
-                runtime().db, email, request.form.get("password", ""), client_ip(),
-                max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds,
+                runtime().db,
+                email,
+                request.form.get("password", ""),
+                client_ip(),
+                max_failures=settings.login_max_failures,
+                window_seconds=settings.login_window_seconds,
             )
         except (AuthenticationRequired, TooManyRequests) as exc:
             error, status = exc.message, exc.status

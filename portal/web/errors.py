@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from portal.errors import AuthenticationRequired, PortalError
 
@@ -22,7 +22,7 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def error_response(status: int, code: str, message: str) -> Response | WerkzeugResponse | tuple[str, int]:
+def error_response(status: int, code: str, message: str) -> ResponseReturnValue:
     """Render an error as ``{"error": {"code", "message"}}`` or as an HTML page."""
     if wants_json():
         resp = jsonify({"error": {"code": code, "message": message}})
@@ -37,33 +37,35 @@ def register_error_handlers(app: Flask) -> None:
     """Map every expected error to a clear 4xx; anything else is a logged 500 without internals."""
 
     @app.errorhandler(PortalError)
-    def _portal_error(exc: PortalError) -> object:
+    def _portal_error(exc: PortalError) -> ResponseReturnValue:
         if exc.status >= 500:
             log.error("%s: %s", exc.code, exc.message)
         return error_response(exc.status, exc.code, exc.message)
 
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError) -> object:
+    def _csrf(exc: CSRFError) -> ResponseReturnValue:
         return error_response(400, "csrf", f"CSRF check failed: {exc.description}")
 
     @app.errorhandler(RequestEntityTooLarge)
-    def _too_large(exc: RequestEntityTooLarge) -> object:
+    def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
         limit = app.config.get("MAX_CONTENT_LENGTH") or 0
-        return error_response(413, "too_large", f"upload too large: the limit is {limit // (1024 * 1024)} MiB")
+        return error_response(
+            413, "too_large", f"upload too large: the limit is {limit // (1024 * 1024)} MiB"
+        )
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> object:
+    def _http(exc: HTTPException) -> ResponseReturnValue:
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(exc.code or 500, code, exc.description or exc.name or "error")
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> object:
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal", "internal error; it has been logged")
 
     app.login_manager.unauthorized_handler(_unauthorized)  # type: ignore[attr-defined]
 
 
-def _unauthorized() -> object:
+def _unauthorized() -> ResponseReturnValue:
     exc = AuthenticationRequired("please log in")
     return error_response(exc.status, exc.code, exc.message)

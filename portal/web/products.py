@@ -17,14 +17,17 @@ products_bp = Blueprint("products", __name__)
 @login_required
 def index() -> ResponseReturnValue:
     """Products by text (article number, name, model code) and category, with category counts."""
-    page, size = asset_service.parse_paging(request.args.get("page"), request.args.get("size"), default_size=50)
+    page, size = asset_service.parse_paging(
+        request.args.get("page"), request.args.get("size"), default_size=50
+    )
     q = (request.args.get("q") or "").strip()[: catalog.MAX_QUERY]
     category = (request.args.get("category") or "").strip()
     with runtime().db.session() as session:
         result = catalog.search_products(session, q=q, category=category or None, page=page, size=size)
         categories = catalog.category_counts(session, q=q)
+        media = catalog.product_media(session, viewer(), result.items)
         return render_template(
-            "products/index.html", result=result, categories=categories, q=q, category=category
+            "products/index.html", result=result, categories=categories, media=media, q=q, category=category
         )
 
 

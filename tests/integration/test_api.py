@@ -19,9 +19,10 @@ Login = Callable[..., FlaskClient]
 
 def _upload(client: FlaskClient, path: Any, name: str | None = None, **form: Any) -> Any:
     token = csrf_token(client, "/upload")
-    data = {"file": (open(path, "rb"), name or path.name), **form}
-    return client.post("/api/v1/assets", data=data, headers={"X-CSRFToken": token},
-                       content_type="multipart/form-data")
+    data = {"file": (io.BytesIO(path.read_bytes()), name or path.name), **form}
+    return client.post(
+        "/api/v1/assets", data=data, headers={"X-CSRFToken": token}, content_type="multipart/form-data"
+    )
 
 
 def _put_product(client: FlaskClient, article: str, body: Any) -> Any:
@@ -49,8 +50,11 @@ def test_upload_list_and_detail(login: Login) -> None:
 
 def test_products_put_get_and_article_filter(login: Login) -> None:
     client = login("editor")
-    resp = _put_product(client, "404.038.96", {"name": "Lamp", "model_code": "lamp", "price": "19.90",
-                                               "attributes": {"Colour": "red"}})
+    resp = _put_product(
+        client,
+        "404.038.96",
+        {"name": "Lamp", "model_code": "lamp", "price": "19.90", "attributes": {"Colour": "red"}},
+    )
     assert resp.status_code == 201, resp.get_json()
     assert _put_product(client, "404.038.96", {"name": "Lamp v2"}).status_code == 200
     assert _upload(client, ZOO / "good" / "hopper.jpg", name="404.038.96_1.jpg").status_code == 201
@@ -71,8 +75,14 @@ def test_errors_are_json_4xx(login: Login, tmp_path: Any) -> None:
         (client.get("/api/v1/assets/999999"), 404),
         (client.get("/api/v1/assets?page=abc"), 422),
         (client.get("/api/v1/products/NOPE"), 404),
-        (client.put("/api/v1/products/X1", data="{not json", headers={**headers, "Content-Type": "application/json"}),
-         400),
+        (
+            client.put(
+                "/api/v1/products/X1",
+                data="{not json",
+                headers={**headers, "Content-Type": "application/json"},
+            ),
+            400,
+        ),
         (client.put("/api/v1/products/X1", json=["a"], headers=headers), 400),
         (client.put("/api/v1/products/X1", json={"price": "x"}, headers=headers), 422),
         (client.post("/api/v1/assets", data={}, headers=headers), 400),
@@ -117,8 +127,14 @@ def test_oversized_upload_is_413(settings: Settings, make_user: Any) -> None:
         with small.extensions["assetport"].db.transaction() as session:
             create_user(session, "big@example.com", TEST_PASSWORD, "editor")
         client = small.test_client()
-        client.post("/login", data={"email": "big@example.com", "password": TEST_PASSWORD,
-                                    "csrf_token": csrf_token(client, "/login")})
+        client.post(
+            "/login",
+            data={
+                "email": "big@example.com",
+                "password": TEST_PASSWORD,
+                "csrf_token": csrf_token(client, "/login"),
+            },
+        )
         resp = _upload(client, ZOO / "good" / "flower.webp")
         assert resp.status_code == 413 and "limit" in resp.get_json()["error"]["message"]
     finally:
