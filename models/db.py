@@ -34,6 +34,9 @@ class Database:
             self._ensure_sqlite_dir(url)
         else:
             kwargs["pool_pre_ping"] = True
+            # psycopg would prepare repeated statements server-side; PostgreSQL then settles on one generic
+            # plan, which for batched IN (...) lookups is a sequential scan. Custom plans every time.
+            kwargs["connect_args"] = {"prepare_threshold": None}
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)

@@ -125,12 +125,14 @@ def serve(host: str, port: int, threads: int) -> None:
     from waitress import serve as waitress_serve
 
     from portal.app import create_app
+    from portal.jobs.outbox import start_periodic_sweep
 
     app = create_app()
     rt: Runtime = app.extensions["assetport"]
     rt.db.upgrade()
-    # Work recorded while nothing ran (a crash, a stopped server) is picked up now.
+    # Work recorded while nothing ran (a crash, a stopped server) is picked up now, failures later.
     rt.queue.enqueue("outbox.sweep")
+    start_periodic_sweep(rt)
     click.echo(
         f"Assetport at http://{host}:{port}/  (database: {_redact(rt.settings.resolved_database_url)})"
     )

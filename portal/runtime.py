@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from models.db import Database
+from portal.media.seeds import PreviewSeeds
 from portal.settings import Settings
 from portal.storage import BlobStore
 
@@ -29,6 +30,14 @@ class Runtime:
     db: Database
     blobs: BlobStore
     queue: JobQueue = field(init=False)
+    preview_seeds: PreviewSeeds = field(default_factory=PreviewSeeds)
+
+    @property
+    def jobs_in_process(self) -> bool:
+        """True when jobs run in this process (so in-memory hand-offs to them can hit)."""
+        from portal.jobs.queue import RQQueue
+
+        return not isinstance(self.queue, RQQueue)
 
     def close(self) -> None:
         """Stop the queue's workers and release database connections."""

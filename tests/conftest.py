@@ -143,6 +143,19 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def sqlite_rt(tmp_path: Path, sqlite_url: str) -> Iterator[Runtime]:
+    """A runtime on SQLite only, for wide parametrised tests where the database does not matter."""
+    runtime = build_runtime(
+        Settings(
+            instance_dir=tmp_path / "instance", database_url=sqlite_url, secret_key="t", jobs_eager=True
+        ),
+        start_workers=False,
+    )
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
 def rt(settings: Settings) -> Iterator[Runtime]:
     """A runtime (database, blob store, eager job queue) for service-level tests."""
     runtime = build_runtime(settings, start_workers=False)

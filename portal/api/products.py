@@ -10,7 +10,6 @@ from models import Product, Role
 from portal.api import api_bp, json_body
 from portal.errors import NotFound
 from portal.services import assets as asset_service
-from portal.services import linking
 from portal.services.policy import require_role
 from portal.services.products import product_to_dict, upsert_product
 from portal.web.context import runtime, viewer
@@ -37,9 +36,7 @@ def put_product(article_number: str) -> ResponseReturnValue:
     body = json_body()
     rt = runtime()
     with rt.db.transaction() as session:
+        # The upsert also links assets that were waiting for this product.
         product, created = upsert_product(session, body, article_number=article_number)
-        linking.link_pending_assets(
-            session, [product.article_number], [product.model_code] if product.model_code else []
-        )
         data = product_to_dict(product)
     return jsonify(data), 201 if created else 200

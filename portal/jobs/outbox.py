@@ -6,6 +6,7 @@ A lost enqueue (Redis down, process killed) only delays the work: ``sweep`` re-d
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -99,3 +100,22 @@ def sweep(rt: Runtime, older_than_seconds: float = 0.0) -> int:
     for item_id in ids:
         rt.queue.enqueue("outbox.run", item_id=item_id)
     return len(ids)
+
+
+def start_periodic_sweep(rt: Runtime, every_seconds: float = 60.0) -> threading.Event:
+    """Re-dispatch stuck or failed items every minute from a daemon thread; set the event to stop it.
+
+    Only items older than one period are swept, so work that is merely queued is not doubled.
+    """
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every_seconds):
+            try:
+                rt.queue.enqueue("outbox.sweep", older_than_seconds=every_seconds)
+            except Exception:
+                # The queue being down is exactly what the sweep is for; try again next period.
+                log.warning("outbox sweep could not be enqueued", exc_info=True)
+
+    threading.Thread(target=loop, name="assetport-outbox-sweep", daemon=True).start()
+    return stop

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from models import AssetVersion, PreviewState, Rendition
 from portal.errors import RejectedFile
 from portal.jobs.registry import task
-from portal.media.render import DEFAULT_PREVIEWS, render_previews
+from portal.media.render import DEFAULT_PREVIEWS, render_from_base, render_previews
 from portal.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,12 @@ def build_previews(rt: Runtime, version_id: int, force: bool = False) -> None:
         if not force and version.preview_state == PreviewState.READY and have >= set(PREVIEW_NAMES):
             return
         sha = version.sha256
+    seed = rt.preview_seeds.take(sha)
     try:
-        rendered = render_previews(rt.blobs.path_for(sha), DEFAULT_PREVIEWS, rt.settings.max_image_pixels)
+        if seed is not None:
+            rendered = render_from_base(seed, DEFAULT_PREVIEWS)
+        else:
+            rendered = render_previews(rt.blobs.path_for(sha), DEFAULT_PREVIEWS, rt.settings.max_image_pixels)
     except RejectedFile as exc:
         _set_state(rt, version_id, PreviewState.NONE, exc.message)
         return

@@ -43,7 +43,7 @@ def run_worker(rt: Runtime, *, burst: bool = False) -> bool:
     """
     from rq import Queue, SimpleWorker
 
-    from portal.jobs.outbox import sweep
+    from portal.jobs.outbox import start_periodic_sweep, sweep
     from portal.jobs.queue import RQQueue
 
     if not isinstance(rt.queue, RQQueue):
@@ -52,7 +52,12 @@ def run_worker(rt: Runtime, *, burst: bool = False) -> bool:
     swept = sweep(rt)
     if swept:
         log.info("re-dispatched %d pending outbox items", swept)
+    stop_sweeping = None if burst else start_periodic_sweep(rt)
     queue = Queue(RQ_QUEUE_NAME, connection=rt.queue.connection)
     # SimpleWorker runs jobs in this process: the database engine and caches are reused, not forked.
     worker = SimpleWorker([queue], connection=rt.queue.connection)
-    return bool(worker.work(burst=burst, with_scheduler=False))
+    try:
+        return bool(worker.work(burst=burst, with_scheduler=False))
+    finally:
+        if stop_sweeping is not None:
+            stop_sweeping.set()

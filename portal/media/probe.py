@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import io
 import logging
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -62,12 +64,25 @@ class MediaInfo:
     private: dict[str, Any]  # GPS and other personal data
 
 
-def probe_file(path: Path, max_pixels: int) -> MediaInfo:
+FirstFrameHook = Callable[[Image.Image], None]
+
+
+def probe_file(
+    path: Path,
+    max_pixels: int,
+    *,
+    first_frame_edge: int | None = None,
+    on_first_frame: FirstFrameHook | None = None,
+) -> MediaInfo:
     """Identify ``path`` from its content, verify it decodes completely, and describe it.
 
     Raises UnsupportedMediaType for content that is not an accepted type, RejectedFile for decompression
     bombs (more than ``max_pixels`` pixels in the image or any frame), truncated or corrupt files, and
     encrypted or broken PDFs. Never returns for a file that does not fully decode.
+
+    The verifying decode of a JPEG's first frame runs at 1/8 scale, or at the scale that still gives
+    ``first_frame_edge`` pixels when asked; ``on_first_frame`` then sees the decoded frame before any other
+    frame is read (previews reuse it instead of decoding the file a second time).
     """
     path = Path(path)  # tolerate str callers
     head = sniff.read_head(path)
@@ -76,7 +91,7 @@ def probe_file(path: Path, max_pixels: int) -> MediaInfo:
     if sniff.is_pdf(head):
         return _probe_pdf(path)
     with sniff.open_image(path, head) as im:
-        return _probe_image(im, head, max_pixels)
+        return _probe_image(im, head, max_pixels, first_frame_edge, on_first_frame)
 
 
 def _probe_pdf(path: Path) -> MediaInfo:
@@ -105,7 +120,13 @@ def _probe_pdf(path: Path) -> MediaInfo:
     )
 
 
-def _probe_image(im: Image.Image, head: bytes, max_pixels: int) -> MediaInfo:
+def _probe_image(
+    im: Image.Image,
+    head: bytes,
+    max_pixels: int,
+    first_frame_edge: int | None = None,
+    on_first_frame: FirstFrameHook | None = None,
+) -> MediaInfo:
     fmt = im.format or "?"
     label = sniff.FORMAT_LABELS.get(fmt, fmt)
     width, height = im.size
@@ -120,7 +141,9 @@ def _probe_image(im: Image.Image, head: bytes, max_pixels: int) -> MediaInfo:
     if n_frames > MAX_FRAMES:
         raise RejectedFile(f"{label} has {n_frames} frames; at most {MAX_FRAMES} are accepted")
     # Trailing chunks (PNG text/eXIf after IDAT) are only read by load(), so frame 0 comes first.
-    _decode_frame(im, label, 0, n_frames)
+    _decode_frame(im, label, 0, n_frames, first_frame_edge)
+    if on_first_frame is not None:
+        on_first_frame(im)
     icc = im.info.get("icc_profile") or None
     has_alpha = mode in _ALPHA_MODES or "transparency" in im.info
     exif_orientation = _exif_orientation(im)
@@ -165,14 +188,23 @@ def _refuse_raw(im: Image.Image, head: bytes) -> None:
         )
 
 
-def _decode_frame(im: Image.Image, label: str, index: int, n_frames: int) -> None:
-    """Decode the current frame completely; any decoder failure becomes RejectedFile."""
+def _decode_frame(im: Image.Image, label: str, index: int, n_frames: int, edge: int | None = None) -> None:
+    """Decode the current frame completely; any decoder failure becomes RejectedFile.
+
+    JPEG decodes with DCT scaling (1/8 unless ``edge`` asks for more): libjpeg still reads every
+    entropy-coded byte, so truncation and corrupt data are found at a fraction of the cost.
+    """
     try:
         if isinstance(im, JpegImagePlugin.JpegImageFile):
             # MPO frames re-read their header on seek, but a previous draft() configuration would stick.
             im.decoderconfig = ()
             w, h = im.size
-            im.draft(im.mode, (max(1, w // 8), max(1, h // 8)))
+            target = (max(1, w // 8), max(1, h // 8))
+            if edge is not None and max(w, h) > edge:
+                factor = edge / max(w, h)
+                target = (max(1, math.ceil(w * factor)), max(1, math.ceil(h * factor)))
+            if edge is None or max(w, h) > edge:
+                im.draft(im.mode, target)
         im.load()
     except Exception as exc:  # decoders of hostile files raise anything: map it
         err = sniff.decode_error(exc, label)

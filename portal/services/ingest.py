@@ -20,6 +20,7 @@ from models import Asset, AssetTag, AssetVersion, LinkSource, PreviewState
 from portal.errors import NotFound, PortalError
 from portal.jobs import outbox
 from portal.media.probe import MediaInfo, probe_file
+from portal.media.render import probe_with_base
 from portal.runtime import Runtime
 from portal.services import audit, linking
 from portal.storage.blobstore import CHUNK
@@ -137,7 +138,7 @@ def _ingest(
         existing = find_by_sha(session, sha)
     if existing is not None:
         return _known_bytes(rt, existing, filename, link_keys, user_id, ip)
-    info = probe_file(path, rt.settings.max_image_pixels)
+    info = _probe(rt, path, sha)
     rt.blobs.put_file(path, expected_sha256=sha)
     try:
         with rt.db.transaction() as session:
@@ -201,6 +202,16 @@ def _known_bytes(
             linked=added,
         )
         return IngestResult(filename, asset.id, version.id, created=False, status=200, linked=added)
+
+
+def _probe(rt: Runtime, path: Path, sha: str) -> MediaInfo:
+    """Verify and describe the file; keep the decoded first frame for a preview job in this process."""
+    if not rt.jobs_in_process:
+        return probe_file(path, rt.settings.max_image_pixels)
+    info, base = probe_with_base(path, rt.settings.max_image_pixels)
+    if base is not None:
+        rt.preview_seeds.put(sha, base)
+    return info
 
 
 def _create_rows(

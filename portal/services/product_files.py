@@ -13,13 +13,15 @@ import csv
 import io
 import json
 import re
+import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from portal.errors import BadRequest, ValidationError
 
@@ -50,9 +52,9 @@ ALIASES = {
     "product_name": "name",
     "type": "product_type",
 }
-# Key under which a CSV/XLSX row's cells beyond the header end up; ``normalise_product`` rejects such rows
-# (usually an unquoted delimiter inside a value).
-OVERFLOW_KEY = "\x00overflow"
+# Key of a row's problem found while reading it (cells beyond the header: usually an unquoted delimiter in
+# a value; two spellings of one field with different values); ``normalise_product`` rejects the row with it.
+PROBLEM_KEY = "\x00problem"
 _SEPARATORS = re.compile(r"[\s\-.]+")
 _BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 _SNIFF_BYTES = 64 * 1024
@@ -63,6 +65,7 @@ _THOUSANDS = re.compile(r"[ \u00a0\u202f\u2009']")
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
+@lru_cache(maxsize=4096)  # called for every cell of every row; headers repeat
 def canonical_field(name: object) -> str | None:
     """The known field a column header names ("Article Number", "article-number", "SKU"), else None."""
     key = _SEPARATORS.sub("_", str(name).strip().lower()).strip("_")
@@ -185,7 +188,10 @@ def _row_dict(keys: Sequence[str | None], cells: Sequence[Any]) -> dict[str, Any
             row[key] = cell
     extra = [c for c in cells[len(keys) :] if c not in (None, "")]
     if extra:
-        row[OVERFLOW_KEY] = len(keys) + len(extra)
+        cells_given = len(keys) + len(extra)
+        row[PROBLEM_KEY] = (
+            f"row has {cells_given} cells, more than the header: unquoted delimiter in a value?"
+        )
     return row
 
 
@@ -232,7 +238,7 @@ def parse_price(value: Any) -> Decimal | None:
 
 def _delimiter(text: str) -> str:
     """``;``, ``,`` or tab: the sniffer's guess when the header line agrees, else the header's commonest."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
+    header = next((line for line in text[:_SNIFF_BYTES].splitlines() if line.strip()), "")
     try:
         sniffed = csv.Sniffer().sniff(text[:_SNIFF_BYTES], delimiters=";,\t").delimiter
     except csv.Error:
@@ -303,12 +309,12 @@ def _json_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
             raise BadRequest(f"product {number} in the JSON list is not an object")
         row: dict[str, Any] = {}
         for raw_key, value in item.items():
-            found.setdefault(str(raw_key), None)
+            found.setdefault(raw_key, None)
             key = column_key(raw_key)
-            if key in row and row[key] not in (None, "") and value not in (None, "") and row[key] != value:
-                raise BadRequest(f"product {number}: two keys name {key!r}")
-            if key not in row or row[key] in (None, ""):
+            if row.get(key) in (None, ""):
                 row[key] = value
+            elif value not in (None, "") and value != row[key]:
+                row[PROBLEM_KEY] = f"two different values given for {key}"
         rows.append((number, row))
     if rows:
         _missing_columns(list(found))
@@ -328,7 +334,7 @@ def _cell_text(value: Any) -> str:
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, datetime | date | time):
         return value.isoformat()
-    return str(value)
+    return str(value).replace("\x00", "")  # XML cannot carry NUL; the CSV spool must not either
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -348,11 +354,20 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
             raise _columns_error([c for c in headed[0][1][1] if c.strip()]) or BadRequest("no header row")
         ws, (header_row, header) = chosen
         keys = _header_keys(header)
-        # Read the sheet once before yielding, so a corrupt sheet is a file error before anything is stored
-        # (streaming twice keeps memory flat where holding a million rows would not).
-        for _ in _sheet_values(ws):
-            pass
-    return _xlsx_body(book, ws, header_row, keys)
+        # One pass over the sheet into a temporary CSV before the first row is yielded: a corrupt sheet is a
+        # file error before anything is stored, memory stays flat, and openpyxl (slow) reads it only once.
+        spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115  (the generator closes it)
+        try:
+            writer = csv.writer(spool)
+            for number, cells in _sheet_values(ws):
+                if number > header_row:
+                    writer.writerow([number, *cells])
+        except BaseException:
+            spool.close()
+            raise
+    book.close()
+    spool.seek(0)
+    return _spooled_rows(spool, keys)
 
 
 @contextmanager
@@ -374,14 +389,9 @@ def _sheet_values(ws: Any) -> Iterator[tuple[int, list[str]]]:
             yield number, cells
 
 
-def _xlsx_body(
-    book: Any, ws: Any, header_row: int, keys: list[str | None]
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        with _xlsx_errors():
-            for number, cells in _sheet_values(ws):
-                row = _row_dict(keys, cells) if number > header_row else None
-                if row is not None:
-                    yield number, row
-    finally:
-        book.close()
+def _spooled_rows(spool: IO[str], keys: list[str | None]) -> Iterator[tuple[int, dict[str, Any]]]:
+    with spool:
+        for number, *cells in csv.reader(spool):
+            row = _row_dict(keys, cells)
+            if row is not None:
+                yield int(number), row

@@ -21,7 +21,7 @@ from portal.errors import ValidationError
 from portal.services import linking
 from portal.services.product_files import (
     CENT,
-    OVERFLOW_KEY,
+    PROBLEM_KEY,
     canonical_field,
     column_key,
     parse_price,
@@ -175,9 +175,8 @@ def normalise_product(raw: dict[str, Any]) -> dict[str, Any]:
     column leaves brands alone; ``attributes`` is returned when the row has an attributes field or any
     extra column. Raises ``ValidationError`` with a reason a person can act on.
     """
-    if OVERFLOW_KEY in raw:
-        cells = raw[OVERFLOW_KEY]
-        raise ValidationError(f"row has {cells} cells, more than the header: unquoted delimiter in a value?")
+    if PROBLEM_KEY in raw:
+        raise ValidationError(str(raw[PROBLEM_KEY]))
     fields: dict[str, Any] = {}
     extras: dict[str, Any] = {}
     for key, value in raw.items():
@@ -240,7 +239,7 @@ def upsert_product(
         url_number = clean_article_number(article_number)
         given = [v for k, v in body.items() if canonical_field(k) == "article_number" and v not in (None, "")]
         for value in given:
-            if _scalar_text("article number", value).strip() != url_number:
+            if unicodedata.normalize("NFC", _scalar_text("article number", value).strip()) != url_number:
                 raise ValidationError(
                     f"article number in the body ({str(value)[:64]!r}) differs from the URL ({url_number!r})"
                 )

@@ -211,6 +211,19 @@ def test_bad_files_store_nothing(db: Database, name: str, message: str) -> None:
     assert count_products(db) == 0
 
 
+def test_file_broken_after_many_good_rows_stores_nothing(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(product_service, "BATCH_SIZE", 40)
+    path = tmp_path / "late-break.csv"
+    good = "".join(f"G-{i},Good {i}\n" for i in range(100))
+    # An unclosed quote swallows the rest of the file into one field larger than the CSV reader allows.
+    path.write_text("article_number,name\n" + good + 'X-1,"never closed\n' + "x" * 200_000 + "\n")
+    with pytest.raises(BadRequest, match="malformed CSV"):
+        import_products(db, path)
+    assert count_products(db) == 0
+
+
 def test_control_character_in_article_number_rejects_the_row(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "ctl.csv"
     path.write_text("article_number,name\nA\x07B,Bell\nA-1,Fine\n", encoding="utf-8")

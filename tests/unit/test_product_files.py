@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from portal.errors import BadRequest
-from portal.services.product_files import OVERFLOW_KEY, canonical_field, read_product_rows
+from portal.services.product_files import PROBLEM_KEY, canonical_field, read_product_rows
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "products"
 DEMO_CSV = Path(__file__).parent.parent.parent / "portal" / "demo" / "catalog" / "products.csv"
@@ -115,7 +115,7 @@ def test_csv_row_numbers_follow_lines_with_multiline_values_and_blank_lines(tmp_
 
 def test_csv_row_with_too_many_cells_is_marked(tmp_path: Path) -> None:
     [(_, row)] = rows(write(tmp_path, "p.csv", "article_number,name\nA-1,Chair,red,extra\n"))
-    assert row[OVERFLOW_KEY] == 4
+    assert row[PROBLEM_KEY].startswith("row has 4 cells, more than the header")
 
 
 def test_json_list_and_products_object(tmp_path: Path) -> None:
@@ -237,3 +237,12 @@ def test_unreadable_path(tmp_path: Path) -> None:
 
 def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
     assert rows(write(tmp_path, "p.csv", "article_number,name\n")) == []
+
+
+def test_json_with_two_spellings_of_a_field(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "p.json", '[{"sku": "A-1", "Article Number": "A-2", "name": "x"}, {"sku": "B", "n": 1}]'
+    )
+    [(_, first), (_, second)] = rows(path)
+    assert first[PROBLEM_KEY] == "two different values given for article_number"
+    assert second == {"article_number": "B", "n": 1}

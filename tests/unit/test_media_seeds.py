@@ -1,0 +1,65 @@
+"""One verifying decode feeds the previews: same output as rendering from the file, seeds bounded."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageStat
+
+from portal.media.probe import probe_file
+from portal.media.render import probe_with_base, render_from_base, render_previews
+from portal.media.seeds import PreviewSeeds
+from tests.helpers import ZOO
+
+SAMPLES = [
+    "hopper_orientation_7.jpg",
+    "pil_sample_cmyk.jpg",
+    "hopper_mask.png",
+    "flower.webp",
+    "imagedraw_polygon_width_I.tiff",
+    "frame_size.mpo",
+    "rgb.jpg",
+]
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_previews_from_probe_base_match_previews_from_file(name: str) -> None:
+    path = ZOO / "good" / name
+    info, base = probe_with_base(path, 50_000_000)
+    assert base is not None
+    assert info == probe_file(path, 50_000_000)
+    seeded = render_from_base(base)
+    direct = render_previews(path)
+    for a, b in zip(seeded, direct, strict=True):
+        assert (a.name, a.mime_type, a.width, a.height) == (b.name, b.mime_type, b.width, b.height)
+        with Image.open(BytesIO(a.data)) as ia, Image.open(BytesIO(b.data)) as ib:
+            diff = ImageChops.difference(ia.convert("RGB"), ib.convert("RGB"))
+            assert max(ImageStat.Stat(diff).mean) < 2.0
+
+
+def test_big_jpeg_probe_decodes_once_at_preview_scale(tmp_path: Path) -> None:
+    path = tmp_path / "big.jpg"
+    Image.linear_gradient("L").resize((3000, 2000)).convert("RGB").save(path, quality=80)
+    info, base = probe_with_base(path, 50_000_000)
+    assert (info.width, info.height) == (3000, 2000)
+    assert base is not None and max(base.size) == 1280
+
+
+def test_pdf_gives_no_base(tmp_path: Path) -> None:
+    path = tmp_path / "doc.pdf"
+    Image.new("RGB", (40, 30), "blue").save(path, "PDF")
+    info, base = probe_with_base(path, 50_000_000)
+    assert info.format == "PDF" and base is None
+
+
+def test_seed_cache_is_bounded_and_taken_once() -> None:
+    seeds = PreviewSeeds(capacity=2)
+    images = [Image.new("RGB", (2, 2)) for _ in range(3)]
+    for i, im in enumerate(images):
+        seeds.put(f"{i:064x}", im)
+    assert len(seeds) == 2
+    assert seeds.take(f"{0:064x}") is None  # oldest evicted
+    assert seeds.take(f"{2:064x}") is images[2]
+    assert seeds.take(f"{2:064x}") is None
