@@ -14,6 +14,7 @@ from portal.api import api_bp
 from portal.errors import BadRequest
 from portal.services import assets as asset_service
 from portal.services.ingest import IngestResult, ingest_file
+from portal.services.paging import parse_paging
 from portal.services.policy import require_role
 from portal.web.context import client_ip, runtime, viewer
 
@@ -21,7 +22,7 @@ from portal.web.context import client_ip, runtime, viewer
 @api_bp.get("/assets")
 def list_assets() -> ResponseReturnValue:
     """Paged assets the caller may see; ``article_number=`` narrows to one product."""
-    page, size = asset_service.parse_paging(request.args.get("page"), request.args.get("size"))
+    page, size = parse_paging(request.args.get("page"), request.args.get("size"))
     with runtime().db.session() as session:
         result = asset_service.list_assets(
             session, viewer(), page=page, size=size, article_number=request.args.get("article_number")

@@ -2,50 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Asset, AssetVersion, AuditEvent, Rendition
-from portal.errors import NotFound, ValidationError
+from portal.errors import NotFound
 from portal.services import linking
+from portal.services.paging import Page
 from portal.services.policy import Viewer, can_edit, require_view, visible_assets
-
-MAX_PAGE_SIZE = 200
-
-
-@dataclass
-class Page:
-    """One page of a listing."""
-
-    items: list[Asset]
-    total: int
-    page: int
-    size: int
-
-    @property
-    def pages(self) -> int:
-        """Number of pages."""
-        return max(1, -(-self.total // self.size))
-
-
-def parse_paging(page: Any, size: Any, default_size: int = 48) -> tuple[int, int]:
-    """Validate page/size query values (1-based page, bounded size)."""
-    try:
-        p = int(page) if page not in (None, "") else 1
-        s = int(size) if size not in (None, "") else default_size
-    except (TypeError, ValueError):
-        raise ValidationError("page and size must be whole numbers") from None
-    if p < 1 or not 1 <= s <= MAX_PAGE_SIZE:
-        raise ValidationError(f"page must be >= 1 and size between 1 and {MAX_PAGE_SIZE}")
-    return p, s
 
 
 def list_assets(
     session: Session, viewer: Viewer, *, page: int = 1, size: int = 48, article_number: str | None = None
-) -> Page:
+) -> Page[Asset]:
     """Assets the viewer may see, newest first (id as tie-break), optionally for one article number."""
     where = [visible_assets(viewer)]
     if article_number:

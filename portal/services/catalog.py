@@ -29,6 +29,7 @@ from models import (
 from portal.errors import NotFound, ValidationError
 from portal.services import assets as asset_service
 from portal.services import audit, linking
+from portal.services.paging import Page
 from portal.services.policy import Viewer, can_edit, require_role, visible_assets
 
 MAX_QUERY = 200
@@ -42,21 +43,6 @@ _TAG_SPLIT = re.compile(r"[,;\n]")
 
 
 # --- products ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class ProductPage:
-    """One page of a product listing."""
-
-    items: list[Product]
-    total: int
-    page: int
-    size: int
-
-    @property
-    def pages(self) -> int:
-        """Number of pages (at least one)."""
-        return max(1, -(-self.total // self.size))
 
 
 @dataclass(frozen=True)
@@ -87,7 +73,7 @@ def _text_condition(q: str | None) -> ColumnElement[bool] | None:
 
 def search_products(
     session: Session, *, q: str | None = None, category: str | None = None, page: int = 1, size: int = 48
-) -> ProductPage:
+) -> Page[Product]:
     """Products matching the text (article number, name, model code) and category, by name then number."""
     where: list[ColumnElement[bool]] = []
     text = _text_condition(q)
@@ -103,7 +89,7 @@ def search_products(
         .offset((page - 1) * size)
         .limit(size)
     ).all()
-    return ProductPage(list(rows), total, page, size)
+    return Page[Product](list(rows), total, page, size)
 
 
 def category_counts(session: Session, *, q: str | None = None) -> list[CategoryCount]:
@@ -172,7 +158,7 @@ class ProductDetail:
 
     product: Product
     siblings: list[Product]
-    assets: asset_service.Page
+    assets: Page[Asset]
     # Per asset id: "article" when linked to this article number, "model" when through the model code.
     link_kind: dict[int, str] = field(default_factory=dict)
 

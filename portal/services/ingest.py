@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import unicodedata
@@ -23,7 +22,7 @@ from portal.media.probe import MediaInfo, probe_file
 from portal.media.render import probe_with_base
 from portal.runtime import Runtime
 from portal.services import audit, linking
-from portal.storage.blobstore import CHUNK
+from portal.storage.blobstore import BlobStore
 
 log = logging.getLogger(__name__)
 MAX_NAME = 255
@@ -82,15 +81,6 @@ def title_from_filename(name: str) -> str:
     return re.sub(r"[_]+", " ", stem).strip() or name
 
 
-def sha256_file(path: Path) -> str:
-    """Hash a file in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def find_by_sha(session: Session, sha: str) -> AssetVersion | None:
     """The version (hence asset) that already holds these bytes."""
     return session.scalars(select(AssetVersion).where(AssetVersion.sha256 == sha)).first()
@@ -129,7 +119,7 @@ def _ingest(
     link_keys: list[str],
     ip: str | None,
 ) -> IngestResult:
-    sha = sha256_file(path)
+    sha = BlobStore.hash_file(path)
     with rt.db.session() as session:
         # Validate requested links before storing anything: an unknown article number is the caller's error.
         for key in link_keys:

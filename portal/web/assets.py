@@ -13,6 +13,7 @@ from models import Role
 from portal.errors import NotFound, ValidationError
 from portal.services import assets as asset_service
 from portal.services import catalog
+from portal.services.paging import parse_paging
 from portal.services.policy import can_edit, require_role
 from portal.web.context import client_ip, runtime, viewer
 
@@ -69,7 +70,7 @@ def home() -> ResponseReturnValue:
 @login_required
 def index() -> ResponseReturnValue:
     """Thumbnail grid of the assets the viewer may see, paged, optionally for one article number."""
-    page, size = asset_service.parse_paging(request.args.get("page"), request.args.get("size"))
+    page, size = parse_paging(request.args.get("page"), request.args.get("size"))
     article_number = (request.args.get("article_number") or "").strip()
     with runtime().db.session() as session:
         result = asset_service.list_assets(

@@ -6,8 +6,8 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from portal.services import assets as asset_service
 from portal.services import catalog
+from portal.services.paging import parse_paging
 from portal.web.context import runtime, viewer
 
 products_bp = Blueprint("products", __name__)
@@ -17,9 +17,7 @@ products_bp = Blueprint("products", __name__)
 @login_required
 def index() -> ResponseReturnValue:
     """Products by text (article number, name, model code) and category, with category counts."""
-    page, size = asset_service.parse_paging(
-        request.args.get("page"), request.args.get("size"), default_size=50
-    )
+    page, size = parse_paging(request.args.get("page"), request.args.get("size"), default_size=50)
     q = (request.args.get("q") or "").strip()[: catalog.MAX_QUERY]
     category = (request.args.get("category") or "").strip()
     with runtime().db.session() as session:
@@ -35,7 +33,7 @@ def index() -> ResponseReturnValue:
 @login_required
 def detail(article_number: str) -> ResponseReturnValue:
     """One product: attributes, price, variants of its model and the assets the viewer may see."""
-    page, size = asset_service.parse_paging(request.args.get("page"), request.args.get("size"))
+    page, size = parse_paging(request.args.get("page"), request.args.get("size"))
     with runtime().db.session() as session:
         data = catalog.product_detail(session, viewer(), article_number, page=page, size=size)
         return render_template("products/detail.html", data=data, product=data.product)
