@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -21,6 +22,39 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+_WRITE_LOCK_KEY = "assetport_sqlite_write_lock"
+
+
+def _serialise_sqlite_writers(factory: sessionmaker[Session]) -> None:
+    """Let this process's writers take turns before SQLite's own lock.
+
+    SQLite allows one writer; a second one waits in SQLite's busy handler, which sleeps in steps of up to
+    100 ms. Threads of one process (web requests, job workers) instead queue on a lock from their first
+    flush until their transaction ends, and get the database the moment it is free.
+    """
+    lock = threading.RLock()
+
+    def before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
+        if not session.info.get(_WRITE_LOCK_KEY):
+            lock.acquire()
+            session.info[_WRITE_LOCK_KEY] = True
+
+    def release(session: Session) -> None:
+        if session.info.pop(_WRITE_LOCK_KEY, False):
+            lock.release()
+
+    def after_end(session: Session, transaction: SessionTransaction) -> None:
+        # Only the outermost transaction: a rolled-back savepoint leaves the write open.
+        if transaction.parent is None:
+            release(session)
+
+    event.listen(factory, "before_flush", before_flush)
+    # Released at commit already (before after-commit hooks hand work to other threads), and at the end of
+    # the root transaction whatever way it ends (rollback, close).
+    event.listen(factory, "after_commit", release)
+    event.listen(factory, "after_transaction_end", after_end)
 
 
 class Database:
@@ -41,6 +75,8 @@ class Database:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        if url.startswith("sqlite"):
+            _serialise_sqlite_writers(self.sessionmaker)
 
     @staticmethod
     def _ensure_sqlite_dir(url: str) -> None:

@@ -329,7 +329,8 @@ def ingest_paths(
             )
 
     results: list[IngestResult] = []
-    with ThreadPoolExecutor(max_workers=workers or rt.settings.effective_worker_threads) as pool:
+    # One thread more than cores: each file also waits on disk (fsync) while the others decode.
+    with ThreadPoolExecutor(max_workers=workers or rt.settings.effective_worker_threads + 1) as pool:
         for result in pool.map(one, files):
             results.append(result)
             if on_result is not None:
