@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import ingest
+from bench import ingest, search
 from bench.common import print_table, write_results
 
 
@@ -12,12 +12,21 @@ def main() -> None:
     """Run the benchmarks, print their tables and write their JSON results."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller corpora, for a smoke run")
+    parser.add_argument("--million", action="store_true", help="also run search at 1,000,000 assets")
+    parser.add_argument("--only", choices=["ingest", "search"], help="run one benchmark")
     args = parser.parse_args()
 
-    rows = ingest.bench(count=20 if args.quick else 200)
-    print_table("Ingest throughput (whole pipeline incl. thumbnails and previews, embedded defaults)", rows)
-    path = write_results("ingest", rows)
-    print(f"\nresults: {path}")
+    if args.only in (None, "ingest"):
+        rows = ingest.bench(count=20 if args.quick else 200)
+        print_table(
+            "Ingest throughput (whole pipeline incl. thumbnails and previews, embedded defaults)", rows
+        )
+        print(f"results: {write_results('ingest', rows)}")
+    if args.only in (None, "search"):
+        sizes = [2_000] if args.quick else [100_000, *([1_000_000] if args.million else [])]
+        rows = [row for n in sizes for row in search.bench(n, runs=50 if args.quick else 200)]
+        print_table("Search on the embedded engine (tantivy + numpy)", rows)
+        print(f"results: {write_results('search', rows)}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from models.db import Database
 from models.enums import AssetStatus, LinkSource, MediaKind, PreviewState, Role, Visibility
 from models.jobs import LoginFailure, OutboxItem
 from models.product import Product
+from models.saved_search import SavedSearch
 from models.user import User
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Product",
     "Rendition",
     "Role",
+    "SavedSearch",
     "User",
     "Visibility",
 ]

@@ -117,6 +117,22 @@ def demo() -> None:
 
 
 @main.command()
+def reindex() -> None:
+    """Rebuild the search index from the database and swap it in (searches go on meanwhile)."""
+    from indexer.sync import rebuild_all
+
+    with runtime() as rt, tqdm(desc="reindex", unit=" assets", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        count = rebuild_all(rt.search(), rt.db.session, progress=progress)
+    click.echo(f"indexed {count} assets")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
@@ -133,6 +149,7 @@ def serve(host: str, port: int, threads: int) -> None:
     # Work recorded while nothing ran (a crash, a stopped server) is picked up now, failures later.
     rt.queue.enqueue("outbox.sweep")
     start_periodic_sweep(rt)
+    _index_if_empty(rt)
     click.echo(
         f"Assetport at http://{host}:{port}/  (database: {_redact(rt.settings.resolved_database_url)})"
     )
@@ -152,6 +169,19 @@ def worker(burst: bool) -> None:
         )
     with runtime() as rt:
         run_worker(rt, burst=burst)
+
+
+def _index_if_empty(rt: Runtime) -> None:
+    """A missing or empty search index (new instance, deleted folder) is rebuilt in the background."""
+    from sqlalchemy import func
+
+    from models import Asset
+
+    with rt.db.session() as session:
+        assets = session.scalar(select(func.count(Asset.id))) or 0
+    if assets and rt.search().count() == 0:
+        click.echo(f"search index is empty: indexing {assets} assets in the background")
+        rt.queue.enqueue("search.rebuild")
 
 
 def _ingest_with_progress(rt: Runtime, paths: list[Path], user_id: int | None) -> int:

@@ -6,12 +6,15 @@ Flask-free, so the CLI, the RQ worker and the web app build it the same way.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PIL import Image
 
+from indexer.engines import SearchEngine, open_engine
 from models.db import Database
+from portal.cache import TTLCache
 from portal.media.seeds import PreviewSeeds
 from portal.settings import Settings
 from portal.storage import BlobStore
@@ -31,6 +34,16 @@ class Runtime:
     blobs: BlobStore
     queue: JobQueue = field(init=False)
     preview_seeds: PreviewSeeds = field(default_factory=PreviewSeeds)
+    cache: TTLCache = field(default_factory=TTLCache)
+    _search: SearchEngine | None = field(default=None, init=False, repr=False)
+    _search_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def search(self) -> SearchEngine:
+        """The search engine named by the settings, opened on first use (embedded: no server needed)."""
+        with self._search_lock:
+            if self._search is None:
+                self._search = open_engine(self.settings.resolved_search_url)
+            return self._search
 
     @property
     def jobs_in_process(self) -> bool:
@@ -42,6 +55,10 @@ class Runtime:
     def close(self) -> None:
         """Stop the queue's workers and release database connections."""
         self.queue.shutdown()
+        with self._search_lock:
+            if self._search is not None:
+                self._search.close()
+                self._search = None
         self.db.dispose()
 
 

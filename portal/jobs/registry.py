@@ -38,4 +38,5 @@ def run_task(rt: Runtime, name: str, kwargs: dict[str, Any]) -> Any:
 def _load_builtin_tasks() -> None:
     # Imported lazily: the job modules import services, which import this registry.
     import portal.jobs.outbox
-    import portal.jobs.previews  # noqa: F401
+    import portal.jobs.previews
+    import portal.jobs.search  # noqa: F401

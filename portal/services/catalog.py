@@ -28,7 +28,7 @@ from models import (
 )
 from portal.errors import NotFound, ValidationError
 from portal.services import assets as asset_service
-from portal.services import audit, linking
+from portal.services import audit, linking, search_sync
 from portal.services.paging import Page
 from portal.services.policy import Viewer, can_edit, require_role, visible_assets
 
@@ -283,6 +283,7 @@ def link_product(
     audit.record(
         session, "asset.link", actor_id=viewer.user_id, asset_id=asset.id, target=link.key, ip=ip, kind=kind
     )
+    search_sync.assets_changed(session, [asset.id])
     return link
 
 
@@ -295,6 +296,7 @@ def unlink_product(
     key = next((link.key for link in asset.links if link.id == link_id), None)
     linking.remove_link(session, asset, link_id)
     audit.record(session, "asset.unlink", actor_id=viewer.user_id, asset_id=asset.id, target=key, ip=ip)
+    search_sync.assets_changed(session, [asset.id])
     return key or ""
 
 
@@ -375,4 +377,5 @@ def update_asset_metadata(
             changed.append("tags")
     if changed:
         audit.record(session, "asset.edit", actor_id=viewer.user_id, asset_id=asset.id, ip=ip, fields=changed)
+        search_sync.assets_changed(session, [asset.id])
     return changed

@@ -21,7 +21,7 @@ from portal.jobs import outbox
 from portal.media.probe import MediaInfo, probe_file
 from portal.media.render import probe_with_base
 from portal.runtime import Runtime
-from portal.services import audit, linking
+from portal.services import audit, linking, search_sync
 from portal.storage.blobstore import BlobStore
 
 log = logging.getLogger(__name__)
@@ -133,11 +133,13 @@ def _ingest(
     try:
         with rt.db.transaction() as session:
             asset, version = _create_rows(session, info, sha, path.stat().st_size, filename, user_id)
-            if title:
-                asset.title = title.strip()[:500]
             if description:
                 asset.description = description
             linked = _link(rt, session, asset, filename, link_keys, info, user_id)
+            if title and title.strip():
+                asset.title = title.strip()[:500]
+            elif not (info.embedded.get("title") or info.embedded.get("headline")):
+                asset.title = _title_from_product(session, asset, filename) or asset.title
             audit.record(
                 session,
                 "asset.uploaded",
@@ -150,6 +152,7 @@ def _ingest(
                 format=info.format,
             )
             outbox.record(session, "previews.build", version_id=version.id)
+            search_sync.assets_changed(session, [asset.id])
             return IngestResult(filename, asset.id, version.id, created=True, linked=linked)
     except IntegrityError:
         # Someone stored the same bytes between our check and our insert: theirs is the asset.
@@ -182,6 +185,8 @@ def _known_bytes(
         for key in link_keys:
             linking.add_link(session, asset, key, LinkSource.API, user_id)
         added = sorted({link.key for link in asset.links} - before)
+        if added:
+            search_sync.assets_changed(session, [asset.id])
         audit.record(
             session,
             "asset.uploaded_again",
@@ -202,6 +207,19 @@ def _probe(rt: Runtime, path: Path, sha: str) -> MediaInfo:
     if base is not None:
         rt.preview_seeds.put(sha, base)
     return info
+
+
+def _title_from_product(session: Session, asset: Asset, filename: str) -> str | None:
+    """ "Nebula Night Sky Paint (2)" for ``546451996_2.png``: the linked product's name and the view."""
+    products = linking.products_for_asset(session, asset.id)
+    if not products:
+        return None
+    stem = filename.rsplit(".", 1)[0]
+    view = (
+        stem[len(asset.link_key) :].strip(" _-") if asset.link_key and stem.startswith(asset.link_key) else ""
+    )
+    name = products[0].name
+    return f"{name} ({view})"[:500] if view else name[:500]
 
 
 def _create_rows(

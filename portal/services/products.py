@@ -11,14 +11,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Product
 from models.db import Database
 from portal.errors import ValidationError
-from portal.services import linking
+from portal.services import linking, search_sync
 from portal.services.product_files import (
     CENT,
     PROBLEM_KEY,
@@ -259,6 +259,7 @@ def upsert_product(
     if created or product.model_code != old_model:
         models = [product.model_code] if product.model_code else []
         linking.link_pending_assets(session, [product.article_number] if created else [], models)
+    search_sync.products_changed(session, [product.article_number], [old_model or ""])
     return product, created
 
 
@@ -333,11 +334,9 @@ def _store_batch(db: Database, rows: list[dict[str, Any]], report: ImportReport)
 
 
 def _upsert_in_transaction(db: Database, rows: list[dict[str, Any]]) -> ImportReport:
+    # Server-side prepared statements are off for PostgreSQL (models.db), so each batch's IN (...) lookup
+    # is planned for its own values.
     with db.transaction() as session:
-        if not db.is_sqlite:
-            # psycopg prepares repeated statements; PostgreSQL then keeps a generic plan made while the table
-            # was small (a sequential scan), and each batch's IN (...) lookup gets slower as the table grows.
-            session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         return _upsert_batch(session, rows)
 
 
@@ -348,6 +347,9 @@ def _upsert_batch(session: Session, rows: list[dict[str, Any]]) -> ImportReport:
     existing = {p.article_number: p for p in found}
     new_rows: list[dict[str, Any]] = []
     new_models: set[str] = set()
+    # Updated products, and the model codes they had: the documents of their assets must be rebuilt.
+    changed: list[str] = []
+    old_models: set[str] = set()
     for data in rows:
         product = existing.get(data["article_number"])
         if product is None:
@@ -358,6 +360,9 @@ def _upsert_batch(session: Session, rows: list[dict[str, Any]]) -> ImportReport:
         old_model = product.model_code
         if _apply(product, data):
             counts.updated += 1
+            changed.append(product.article_number)
+            if old_model:
+                old_models.add(old_model)
             if product.model_code and product.model_code != old_model:
                 new_models.add(product.model_code)
         else:
@@ -370,4 +375,6 @@ def _upsert_batch(session: Session, rows: list[dict[str, Any]]) -> ImportReport:
     new_numbers = [row["article_number"] for row in new_rows]
     if new_numbers or new_models:
         counts.linked_assets += linking.link_pending_assets(session, new_numbers, sorted(new_models))
+    if counts.linked_assets or changed:
+        search_sync.products_changed(session, [*changed, *new_numbers], old_models | new_models)
     return counts

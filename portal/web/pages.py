@@ -12,6 +12,7 @@ def blueprints() -> list[Blueprint]:
     from portal.web.files import files_bp
     from portal.web.health import health_bp
     from portal.web.products import products_bp
+    from portal.web.search import search_bp
     from portal.web.upload import upload_bp
 
-    return [auth_bp, assets_bp, products_bp, upload_bp, files_bp, health_bp]
+    return [auth_bp, assets_bp, search_bp, products_bp, upload_bp, files_bp, health_bp]

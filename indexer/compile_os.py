@@ -1,0 +1,244 @@
+"""Pure compilation of a ``PortalQuery`` to an OpenSearch request body, and the index mapping.
+
+Nothing here talks to a cluster, so the generated DSL is unit-tested directly. Semantics (shared with the
+embedded engine through ``indexer.query``):
+
+- text: every word must occur in at least one text field (``cross_fields``, operator ``and``), BM25-weighted;
+  a document whose article number equals the whole query gets a large constant boost so it ranks first;
+- filters and the viewer's permission in filter context (no effect on scores);
+- disjunctive facets: filters on requested facets go to ``post_filter``; each facet's terms aggregation is
+  wrapped in a ``filter`` of every *other* facet filter, so a facet's own selection never shrinks its counts;
+- sorting always ends in a unique tie-break on ``id``; kNN is exact cosine over the filtered set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from indexer.query import PortalQuery, effective_sort, split_filters
+from indexer.schema import (
+    EXACT_ARTICLE_BOOST,
+    KEYWORD_FIELDS,
+    NAME_SORT_FIELD,
+    TEXT_FIELDS,
+    TOKEN_PATTERN,
+    VECTOR_FIELD,
+)
+
+ANALYZER = "portal_text"
+# Keyword fields that are also searched as words, through a ``.text`` sub-field.
+TEXT_SUBFIELD = frozenset(name for name, _ in TEXT_FIELDS if name in KEYWORD_FIELDS)
+# OpenSearch refuses from + size beyond this without search_after (index.max_result_window).
+MAX_RESULT_WINDOW = 10_000
+SORT_CLAUSES: dict[str, list[dict[str, Any]]] = {
+    "relevance": [{"_score": {"order": "desc"}}, {"id": {"order": "asc"}}],
+    "newest": [{"created_at": {"order": "desc"}}, {"id": {"order": "desc"}}],
+    "oldest": [{"created_at": {"order": "asc"}}, {"id": {"order": "asc"}}],
+    "name": [{NAME_SORT_FIELD: {"order": "asc"}}, {"id": {"order": "asc"}}],
+}
+
+
+def text_fields() -> list[str]:
+    """The ``multi_match`` field list with boosts, e.g. ``["title^3.0", "article_numbers.text^5.0", ...]``."""
+    out = []
+    for name, boost in TEXT_FIELDS:
+        path = f"{name}.text" if name in TEXT_SUBFIELD else name
+        out.append(f"{path}^{boost}")
+    return out
+
+
+def permission_filters(q: PortalQuery) -> list[dict[str, Any]]:
+    """Filter clauses that hide what the viewer may not see ([] for staff, who see everything)."""
+    rule = q.permission
+    clauses: list[dict[str, Any]] = []
+    if rule.statuses is not None:
+        clauses.append({"terms": {"status": list(rule.statuses)}})
+    if rule.visibilities is not None:
+        clauses.append({"terms": {"visibility": list(rule.visibilities)}})
+    if rule.hide_expired:
+        clauses.append(
+            {
+                "bool": {
+                    "should": [
+                        {"bool": {"must_not": [{"exists": {"field": "rights_expire_at"}}]}},
+                        {"range": {"rights_expire_at": {"gt": q.moment()}}},
+                    ],
+                    "minimum_should_match": 1,
+                }
+            }
+        )
+    return clauses
+
+
+def terms_filter(field: str, values: Sequence[str]) -> dict[str, Any]:
+    """A filter matching documents with any of ``values`` in ``field``."""
+    return {"terms": {field: list(values)}}
+
+
+def _bool_filter(clauses: list[dict[str, Any]]) -> dict[str, Any]:
+    if not clauses:
+        return {"match_all": {}}
+    return {"bool": {"filter": clauses}}
+
+
+def _main_query(q: PortalQuery, vector: Sequence[float] | None) -> dict[str, Any]:
+    query_filters, _ = split_filters(q)
+    filters = permission_filters(q) + [terms_filter(k, v) for k, v in query_filters.items()]
+    clause: dict[str, Any] = {"filter": filters}
+    if q.text:
+        clause["must"] = [
+            {
+                "multi_match": {
+                    "query": q.text,
+                    "type": "cross_fields",
+                    "operator": "and",
+                    "fields": text_fields(),
+                }
+            }
+        ]
+        # Only adds to the score of documents that already match: an exact article number ranks first.
+        clause["should"] = [
+            {
+                "constant_score": {
+                    "filter": {"term": {"article_numbers": q.text}},
+                    "boost": EXACT_ARTICLE_BOOST,
+                }
+            }
+        ]
+    if q.similar_to is not None:
+        clause["must_not"] = [{"term": {"id": q.similar_to}}]
+    if vector is not None:
+        filters.append({"exists": {"field": VECTOR_FIELD}})
+    query: dict[str, Any] = {"bool": clause}
+    if vector is None:
+        return query
+    # Exact cosine over every document that passes the filters (the k-NN plugin's scoring script): the same
+    # result set, total and order as the embedded engine's brute force, unlike approximate HNSW search.
+    return {
+        "script_score": {
+            "query": query,
+            "script": {
+                "source": "knn_score",
+                "lang": "knn",
+                "params": {"field": VECTOR_FIELD, "query_value": list(vector), "space_type": "cosinesimil"},
+            },
+        }
+    }
+
+
+def _aggregations(q: PortalQuery) -> dict[str, Any]:
+    _, facet_filters = split_filters(q)
+    aggs: dict[str, Any] = {}
+    for name in q.facets:
+        others = [terms_filter(k, v) for k, v in facet_filters.items() if k != name]
+        aggs[name] = {
+            "filter": _bool_filter(others),
+            "aggs": {
+                "values": {
+                    "terms": {
+                        "field": name,
+                        "size": q.facet_size,
+                        "min_doc_count": 1,
+                        "order": [{"_count": "desc"}, {"_key": "asc"}],
+                    }
+                }
+            },
+        }
+    return aggs
+
+
+def sort_clause(q: PortalQuery) -> list[dict[str, Any]]:
+    """The sort of ``q`` with its unique tie-break on ``id``."""
+    return [dict(item) for item in SORT_CLAUSES[effective_sort(q)]]
+
+
+def to_opensearch(
+    q: PortalQuery,
+    *,
+    vector: Sequence[float] | None = None,
+    search_after: Sequence[Any] | None = None,
+    offset: int | None = None,
+    size: int | None = None,
+    with_aggregations: bool = True,
+) -> dict[str, Any]:
+    """The request body for ``q``.
+
+    ``vector`` is the query vector of a ``similar_to`` query (the caller looks it up); ``q.vector`` is used
+    otherwise. ``search_after`` (the previous page's last sort values) replaces ``from`` for deep paging;
+    ``offset``/``size`` override the page window; ``with_aggregations=False`` leaves out facets.
+    """
+    if q.text and q.has_vector:
+        raise ValueError("text and vector are searched separately and fused (indexer.fusion.hybrid_search)")
+    if q.similar_to is not None and vector is None:
+        raise ValueError("a similar_to query needs the asset's vector")
+    query_vector = vector if vector is not None else q.vector
+    body: dict[str, Any] = {
+        "query": _main_query(q, query_vector),
+        "sort": sort_clause(q),
+        "size": q.size if size is None else size,
+        "track_total_hits": True,
+        "_source": {"excludes": [VECTOR_FIELD]},
+    }
+    if search_after is not None:
+        body["search_after"] = list(search_after)
+    else:
+        body["from"] = q.offset if offset is None else offset
+    _, facet_filters = split_filters(q)
+    if facet_filters:
+        body["post_filter"] = _bool_filter([terms_filter(k, v) for k, v in facet_filters.items()])
+    if with_aggregations and q.facets:
+        body["aggs"] = _aggregations(q)
+    return body
+
+
+def index_settings(shards: int = 1, knn: bool = False) -> dict[str, Any]:
+    """Index settings: the shared word analyser (runs of letters/digits, lower case, ASCII folding)."""
+    settings: dict[str, Any] = {
+        "number_of_shards": shards,
+        "analysis": {
+            "tokenizer": {"portal_words": {"type": "pattern", "pattern": TOKEN_PATTERN, "group": 0}},
+            "analyzer": {
+                ANALYZER: {
+                    "type": "custom",
+                    "tokenizer": "portal_words",
+                    "filter": ["lowercase", "asciifolding"],
+                }
+            },
+        },
+    }
+    if knn:
+        settings["index"] = {"knn": True}
+    return settings
+
+
+def index_mapping(vector_dimension: int | None = None) -> dict[str, Any]:
+    """The mapping: keywords for filters/facets (``attr.*`` through a dynamic template), text fields with the
+    shared analyser, numbers for sorting and expiry, and a ``knn_vector`` when a dimension is given.
+    """
+    text = {"type": "text", "analyzer": ANALYZER}
+    props: dict[str, Any] = {
+        "id": {"type": "long"},
+        "title": {**text, "fields": {"keyword": {"type": "keyword"}}},
+        "description": dict(text),
+        "original_filename": dict(text),
+        NAME_SORT_FIELD: {"type": "keyword"},
+        "width": {"type": "integer"},
+        "height": {"type": "integer"},
+        "created_at": {"type": "long"},
+        "rights_expire_at": {"type": "double"},
+    }
+    for name in KEYWORD_FIELDS:
+        props[name] = {"type": "keyword"}
+        if name in TEXT_SUBFIELD:
+            props[name]["fields"] = {"text": dict(text)}
+    if vector_dimension is not None:
+        props[VECTOR_FIELD] = {
+            "type": "knn_vector",
+            "dimension": vector_dimension,
+            "method": {"name": "hnsw", "space_type": "cosinesimil", "engine": "lucene"},
+        }
+    return {
+        "dynamic_templates": [{"attributes": {"path_match": "attr.*", "mapping": {"type": "keyword"}}}],
+        "properties": props,
+    }

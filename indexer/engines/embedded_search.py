@@ -1,0 +1,287 @@
+"""Query evaluation of the embedded engine over its columnar parts (numpy; tantivy only ranks by relevance).
+
+The index is a large immutable "base" part plus a small "tail" of recent changes; each part is evaluated on
+its own (row masks, facet counts, the best rows of the page window) and the results are merged. The
+semantics are those of ``indexer.query`` and the OpenSearch compiler: permission, words and query filters
+narrow the base set; facet filters apply to hits and to every *other* facet's counts; sorts end in the id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from indexer.engines.embedded_columns import BoolArray, Columns, IntArray
+from indexer.query import (
+    FacetValue,
+    Permission,
+    PortalQuery,
+    SearchHit,
+    SearchResult,
+    effective_sort,
+    split_filters,
+)
+
+FloatArray = npt.NDArray[np.float64]
+# A dense vector gather costs about as much as a full matrix product once half the rows are wanted.
+FULL_PRODUCT_SHARE = 0.5
+
+
+class Ranker(Protocol):
+    """Relevance ranking of the accepted text matches (``TextIndex.ranked``)."""
+
+    def ranked(
+        self,
+        text: str,
+        accept: Callable[[IntArray], BoolArray],
+        want: int,
+        matched: int,
+        text_count: int,
+        matched_ids: Callable[[], IntArray],
+    ) -> list[tuple[int, float]]:
+        """The best (id, score) pairs, score descending then id ascending."""
+        ...
+
+
+@dataclass
+class Part:
+    """One part of the index and which of its rows are live (not replaced by the tail, not deleted)."""
+
+    cols: Columns
+    alive: BoolArray
+
+
+@dataclass
+class _Outcome:
+    part: Part
+    hits: BoolArray
+    text_count: int
+    counts: dict[str, Any]  # facet -> counts by code of this part's vocabulary
+    rows: IntArray  # the best rows of the page window, in order (field sorts and vectors)
+    scores: FloatArray | None  # their similarities (vector queries)
+
+
+def permission_mask(cols: Columns, rule: Permission, now: float) -> BoolArray:
+    """Rows the viewer may see."""
+    mask = np.ones(cols.n, dtype=bool)
+    for name, allowed in (("status", rule.statuses), ("visibility", rule.visibilities)):
+        if allowed is not None:
+            column = cols.keywords.get(name)
+            mask &= column.mask(allowed, cols.n) if column is not None else False
+    if rule.hide_expired:
+        mask &= cols.expire > now
+    return mask
+
+
+def _filter_mask(cols: Columns, name: str, values: Sequence[str]) -> BoolArray:
+    column = cols.keywords.get(name)
+    if column is None:
+        return np.zeros(cols.n, dtype=bool)
+    return column.mask(values, cols.n)
+
+
+def _top_rows(
+    idx: IntArray, key1: npt.NDArray[Any], key2: npt.NDArray[Any], k: int, skip: int = 0
+) -> IntArray:
+    """Rows ``skip`` to ``k`` of ``idx`` in (key1, key2) order (keys are aligned with ``idx``)."""
+    if k <= skip or len(idx) <= skip:
+        return np.zeros(0, dtype=np.int64)
+    if len(idx) > k:
+        # Everything at or below the k-th key; ties at the boundary are all kept and settled by key2.
+        kth = np.partition(key1, k - 1)[k - 1]
+        keep = key1 <= kth
+        idx, key1, key2 = idx[keep], key1[keep], key2[keep]
+    if skip:
+        # A deep page: drop the rows strictly below the skip-th key without sorting them.
+        low = np.partition(key1, skip)[skip]
+        below = int(np.count_nonzero(key1 < low))
+        keep = key1 >= low
+        idx, key1, key2 = idx[keep], key1[keep], key2[keep]
+        skip, k = skip - below, k - below
+    order = np.lexsort((key2, key1))[skip:k]
+    return idx[order]
+
+
+def _similarities(cols: Columns, rows: IntArray, vector: npt.NDArray[np.float32]) -> FloatArray:
+    if not len(rows) or cols.vectors is None:
+        return np.zeros(len(rows), dtype=np.float64)
+    positions = cols.vec_pos[rows]
+    if len(positions) > FULL_PRODUCT_SHARE * len(cols.vectors):
+        return np.asarray((cols.vectors @ vector)[positions], dtype=np.float64)
+    return np.asarray(cols.vectors[positions] @ vector, dtype=np.float64)
+
+
+def _evaluate(
+    part: Part,
+    q: PortalQuery,
+    sort: str,
+    words: list[str] | None,
+    vector: npt.NDArray[np.float32] | None,
+    k: int,
+    skip: int,
+) -> _Outcome:
+    cols = part.cols
+    base = part.alive & permission_mask(cols, q.permission, q.moment())
+    text_count = 0
+    if words is not None:
+        matched = cols.words.mask(words, cols.n) & part.alive
+        text_count = int(matched.sum())
+        base &= matched
+    if vector is not None:
+        base &= cols.vec_pos >= 0
+        if q.similar_to is not None:
+            base &= cols.ids != q.similar_to
+    query_filters, facet_filters = split_filters(q)
+    for name, values in query_filters.items():
+        base &= _filter_mask(cols, name, values)
+    post = {name: _filter_mask(cols, name, values) for name, values in facet_filters.items()}
+    hits = base.copy()
+    for mask in post.values():
+        hits &= mask
+    counts: dict[str, Any] = {}
+    for name in q.facets:
+        column = cols.keywords.get(name)
+        if column is None:
+            continue
+        scope = base
+        others = [mask for other, mask in post.items() if other != name]
+        if others:
+            scope = base.copy()
+            for mask in others:
+                scope &= mask
+        counts[name] = column.counts(scope)
+    rows_out, top_scores = np.zeros(0, dtype=np.int64), None
+    idx = np.flatnonzero(hits)
+    ids = cols.ids[idx]
+    if sort == "relevance" and vector is not None:
+        sims = _similarities(cols, idx, vector)
+        best = _top_rows(np.arange(len(idx)), -sims, ids, k, skip)
+        rows_out, top_scores = idx[best], sims[best]
+    elif sort == "newest":
+        rows_out = _top_rows(idx, -cols.created[idx], -ids, k, skip)
+    elif sort == "oldest":
+        rows_out = _top_rows(idx, cols.created[idx], ids, k, skip)
+    elif sort == "name":
+        rows_out = _top_rows(idx, cols.name_rank[idx], ids, k, skip)
+    return _Outcome(part, hits, text_count, counts, rows_out, top_scores)
+
+
+def _merge_key(cols: Columns, row: int, score: float | None, sort: str) -> tuple[Any, ...]:
+    asset_id = int(cols.ids[row])
+    if sort == "relevance":
+        assert score is not None
+        return (-score, asset_id)
+    if sort == "newest":
+        return (-int(cols.created[row]), -asset_id)
+    if sort == "oldest":
+        return (int(cols.created[row]), asset_id)
+    return (cols.names()[row], asset_id)
+
+
+def _top_facets(counts: Sequence[tuple[Columns, Any]], name: str, size: int) -> list[FacetValue]:
+    """Top ``size`` values by count (desc) then value (asc), summed over the parts."""
+    if not counts:
+        return []
+    main_cols, main = max(counts, key=lambda item: len(item[1]))
+    main = np.array(main, dtype=np.int64)
+    main_column = main_cols.keywords[name]
+    extra: dict[str, int] = {}
+    for cols, part_counts in counts:
+        if cols is main_cols:
+            continue
+        column = cols.keywords[name]
+        for code in np.flatnonzero(part_counts).tolist():
+            value = column.vocab[code]
+            found = main_column.code(value)
+            if found is None:
+                extra[value] = extra.get(value, 0) + int(part_counts[code])
+            else:
+                main[found] += int(part_counts[code])
+    merged = [(main_column.vocab[c], int(main[c])) for c in _top_codes(main, size)] + list(extra.items())
+    merged.sort(key=lambda item: (-item[1], item[0]))
+    return [FacetValue(value, count) for value, count in merged[:size] if count > 0]
+
+
+def _top_codes(counts: IntArray, size: int) -> list[int]:
+    # Codes follow the sorted vocabulary, so among equal counts the lower code is the smaller value.
+    if int(np.count_nonzero(counts)) <= size:
+        codes = np.flatnonzero(counts)
+    else:
+        kth = np.partition(counts, len(counts) - size)[len(counts) - size]
+        above = np.flatnonzero(counts > kth)
+        tied = np.flatnonzero(counts == kth)[: size - len(above)]
+        codes = np.concatenate([above, tied])
+    order = np.lexsort((codes, -counts[codes]))
+    return [int(c) for c in codes[order]]
+
+
+def _ranked_by_text(
+    outcomes: list[_Outcome], q: PortalQuery, ranker: Ranker, total: int, window: int
+) -> list[tuple[Columns, int, float | None]]:
+    def accept(ids: IntArray) -> BoolArray:
+        """Which of these ids are hits (live, visible, matching every filter) in some part."""
+        ok = np.zeros(len(ids), dtype=bool)
+        for outcome in outcomes:
+            rows, found = outcome.part.cols.rows_of(ids)
+            ok |= found & outcome.hits[rows]
+        return ok
+
+    def matched_ids() -> IntArray:
+        """Every hit's id."""
+        return np.concatenate([o.part.cols.ids[o.hits] for o in outcomes]).astype(np.int64)
+
+    text_count = sum(o.text_count for o in outcomes)
+    best = ranker.ranked(q.text, accept, window, total, text_count, matched_ids)
+    chosen: list[tuple[Columns, int, float | None]] = []
+    for asset_id, score in best:
+        for outcome in outcomes:
+            rows, found = outcome.part.cols.rows_of(np.asarray([asset_id], dtype=np.int64))
+            if found[0] and outcome.hits[rows[0]]:
+                chosen.append((outcome.part.cols, int(rows[0]), score))
+                break
+    return chosen
+
+
+def evaluate(
+    parts: Sequence[Part],
+    q: PortalQuery,
+    words: list[str] | None,
+    vector: npt.NDArray[np.float32] | None,
+    ranker: Ranker | None,
+) -> SearchResult:
+    """Run ``q`` over the parts: total, the requested page and the facets (``words``: the query's words)."""
+    sort = effective_sort(q)
+    window = q.offset + q.size
+    live = [part for part in parts if part.cols.n]
+    # One part can return just the page; several return whole windows to be merged.
+    skip = q.offset if len(live) == 1 else 0
+    outcomes = [_evaluate(part, q, sort, words, vector, window, skip) for part in live]
+    total = sum(int(o.hits.sum()) for o in outcomes)
+    chosen: list[tuple[Columns, int, float | None]]
+    if sort == "relevance" and vector is None:
+        chosen = _ranked_by_text(outcomes, q, ranker, total, window) if ranker is not None and words else []
+        skip = 0
+    else:
+        chosen = []
+        for outcome in outcomes:
+            scores = outcome.scores.tolist() if outcome.scores is not None else [None] * len(outcome.rows)
+            chosen.extend(
+                (outcome.part.cols, row, score)
+                for row, score in zip(outcome.rows.tolist(), scores, strict=True)
+            )
+        if len(outcomes) > 1:  # each part's window is in order; merge them (keys only for the few candidates)
+            chosen.sort(key=lambda item: _merge_key(item[0], item[1], item[2], sort))
+        chosen = chosen[:window]
+    page = chosen[q.offset - skip : window - skip]
+    hits = [SearchHit(int(cols.ids[row]), score, cols.doc(row)) for cols, row, score in page]
+    facets = {
+        name: _top_facets(
+            [(o.part.cols, o.counts[name]) for o in outcomes if name in o.counts], name, q.facet_size
+        )
+        for name in q.facets
+    }
+    return SearchResult(total, hits, facets)

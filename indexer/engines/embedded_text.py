@@ -1,0 +1,251 @@
+"""The tantivy half of the embedded engine: BM25 ranking over the text fields, nothing else.
+
+Matching, filters, facets and field sorts run over the numpy columns (``embedded_columns``, whose word
+postings come from this same analyser); tantivy ranks the matches by relevance, so its schema holds the id
+and the words only. Text is split exactly like the OpenSearch analyser (runs of letters/digits, lower case,
+ASCII folding), and a query requires every word in at least one field (``cross_fields``, operator ``and``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import tantivy
+
+from indexer.schema import EXACT_ARTICLE_BOOST, TEXT_FIELDS, TOKEN_PATTERN, keyword_values
+
+TOKENIZER = "portal_text"
+EXACT_FIELD = "article_exact"
+WRITER_HEAP = 128_000_000
+# When the filters leave few documents (SMALL_SET) of many text matches, so that a page would need more than
+# BIG_FETCH text hits pulled into Python, tantivy scores exactly those documents (an id term set: each id
+# costs a term lookup, hence the small limit) instead.
+SMALL_SET = 512
+BIG_FETCH = 16_384
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+
+def analyzer() -> tantivy.TextAnalyzer:
+    """The word analyser shared by indexing and querying."""
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TOKEN_PATTERN))
+    return builder.filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold()).build()
+
+
+def build_schema() -> tantivy.Schema:
+    """id (for deletes and hit ids) + one text field per searched field + the exact article numbers."""
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("id", indexed=True, fast=True)
+    for name, _ in TEXT_FIELDS:
+        builder.add_text_field(name, tokenizer_name=TOKENIZER, index_option="freq")
+    builder.add_text_field(EXACT_FIELD, tokenizer_name="raw", index_option="basic")
+    return builder.build()
+
+
+class TextIndex:
+    """A tantivy index of the searchable words of each document, keyed by asset id."""
+
+    def __init__(self, path: Path, create: bool = False) -> None:
+        self.path = path
+        self._analyzer = analyzer()
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+            # Sorted by id: within a segment, equal scores then come back in id order (see ``ranked``).
+            self.index = tantivy.Index(
+                build_schema(), path=str(path), reuse=False, sort_by_field="id", sort_order=tantivy.Order.Asc
+            )
+        else:
+            self.index = tantivy.Index.open(str(path))
+        self.index.register_tokenizer(TOKENIZER, self._analyzer)
+        self.schema = self.index.schema
+        self._searcher: Any = None
+
+    def words(self, text: str) -> list[str]:
+        """The distinct words of a text, as indexed."""
+        return list(dict.fromkeys(self._analyzer.analyze(text)))
+
+    def document(self, doc: Mapping[str, Any]) -> tantivy.Document:
+        """The tantivy document of a search document."""
+        out = tantivy.Document()
+        out.add_integer("id", int(doc["id"]))
+        for name, _ in TEXT_FIELDS:
+            for value in keyword_values(doc.get(name)):
+                out.add_text(name, value)
+        for number in keyword_values(doc.get("article_numbers")):
+            out.add_text(EXACT_FIELD, number)
+        return out
+
+    def writer(self) -> TextWriter:
+        """A writer; tantivy itself allows one per index at a time."""
+        return TextWriter(self.index.writer(heap_size=WRITER_HEAP, num_threads=1), self)
+
+    def reload(self) -> None:
+        """See the last commit."""
+        self.index.reload()
+        self._searcher = self.index.searcher()
+
+    def query(self, text: str) -> tantivy.Query | None:
+        """Every word in some field (weighted), plus a large constant for an exact article number."""
+        words = self.words(text)
+        if not words:
+            return None
+        q = tantivy.Query
+        must = []
+        for word in words:
+            per_field = [
+                (tantivy.Occur.Should, q.boost_query(q.term_query(self.schema, name, word), boost))
+                for name, boost in TEXT_FIELDS
+            ]
+            must.append((tantivy.Occur.Must, q.boolean_query(per_field)))
+        exact = q.const_score_query(q.term_query(self.schema, EXACT_FIELD, text), EXACT_ARTICLE_BOOST)
+        return q.boolean_query([*must, (tantivy.Occur.Should, exact)])
+
+    def ranked(
+        self,
+        text: str,
+        accept: Callable[[IntArray], BoolArray],
+        want: int,
+        matched: int,
+        text_count: int,
+        matched_ids: Callable[[], IntArray],
+    ) -> list[tuple[int, float]]:
+        """The ``want`` best (id, score) pairs among the ``matched`` documents ``accept`` lets through, by
+        score descending then id ascending (``matched_ids`` lists them; ``text_count``: all text matches).
+
+        The filters live in numpy, so tantivy is asked for its best text matches in growing batches until the
+        page is settled: exact once the last score fetched is below the page's last score. When scores tie
+        across that boundary, the tied documents with the smallest ids are found by scoring the remaining
+        accepted ids in ascending chunks. When the accepted documents are a sliver of the text matches,
+        tantivy scores just those instead of wading through the rest.
+        """
+        query = self.query(text)
+        if query is None or want <= 0 or matched <= 0:
+            return []
+        searcher = self._current()
+        total = int(searcher.num_docs)
+        want = min(want, matched)
+        # Expected fetch to collect a page of accepted documents when they are spread evenly.
+        limit = int(want * max(1.0, text_count / matched) * 1.25) + 64
+        if matched <= SMALL_SET and limit > BIG_FETCH:
+            return self._score_ids(searcher, query, matched_ids())[:want]
+        while True:
+            limit = min(limit, total)
+            scores, ids = self._top(searcher, query, limit)
+            ok = accept(ids) if len(ids) else np.zeros(0, dtype=bool)
+            found = sorted(zip((-scores[ok]).tolist(), ids[ok].tolist(), strict=True))
+            if len(ids) < limit or limit >= total or len(found) >= matched:
+                return [(int(i), -s) for s, i in found[:want]]
+            if len(found) >= want:
+                boundary = -found[want - 1][0]
+                # Settled when nothing unseen can tie or beat the page, or when there is one segment: tantivy
+                # returns equal scores in document order, which the index sort makes id order, so the tied
+                # documents fetched are the ones with the smallest ids.
+                if scores[-1] < boundary or searcher.num_segments == 1:
+                    return [(int(i), -s) for s, i in found[:want]]
+                return self._break_ties(searcher, query, found, boundary, want, ids, matched_ids())
+            limit *= 4
+
+    def _current(self) -> Any:
+        if self._searcher is None:
+            self.reload()
+        return self._searcher
+
+    @staticmethod
+    def _top(searcher: Any, query: tantivy.Query, limit: int) -> tuple[FloatArray, IntArray]:
+        hits = searcher.search(query, limit=max(limit, 1), count=False).hits
+        scores = np.fromiter((h[0] for h in hits), dtype=np.float64, count=len(hits))
+        ids = np.asarray(searcher.fast_field_values("id", [h[1] for h in hits]), dtype=np.int64)
+        return scores, ids
+
+    def _score_ids(self, searcher: Any, query: tantivy.Query, ids: IntArray) -> list[tuple[int, float]]:
+        """Scores of these documents (those matching the words), best first, ties by id."""
+        if not len(ids):
+            return []
+        # Score 0 for the id filter, so the sum is the text score itself (bit for bit).
+        only = tantivy.Query.const_score_query(
+            tantivy.Query.term_set_query(self.schema, "id", ids.tolist()), 0.0
+        )
+        both = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, only)])
+        scores, found = self._top(searcher, both, len(ids))
+        return [(int(i), -s) for s, i in sorted(zip((-scores).tolist(), found.tolist(), strict=True))]
+
+    def _break_ties(
+        self,
+        searcher: Any,
+        query: tantivy.Query,
+        found: list[tuple[float, int]],
+        boundary: float,
+        want: int,
+        fetched: IntArray,
+        accepted: IntArray,
+    ) -> list[tuple[int, float]]:
+        """Settle a page whose last score ties with documents not fetched yet: the smallest ids win.
+
+        Unfetched accepted documents score at most the boundary, so the tied ones are found by scoring them
+        in ascending id ranges (a cheap fast-field range on the id), widening the range each round.
+        """
+        above = [(int(i), -s) for s, i in found if -s > boundary]
+        needed = want - len(above)
+        tied = sorted(int(i) for s, i in found if -s == boundary)
+        rest = np.sort(accepted[~np.isin(accepted, fetched)])
+        start, step = 0, max(64, 4 * needed)
+        while start < len(rest):
+            chunk = rest[start : start + step]
+            if len(tied) >= needed and tied[needed - 1] < chunk[0]:
+                break  # every smaller id is known already
+            low, high = int(chunk[0]), int(chunk[-1])
+            span = tantivy.Query.range_query(self.schema, "id", tantivy.FieldType.Integer, low, high)
+            both = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, query),
+                    (tantivy.Occur.Must, tantivy.Query.const_score_query(span, 0.0)),
+                ]
+            )
+            scores, ids = self._top(searcher, both, min(high - low + 1, int(searcher.num_docs)))
+            hit = (scores == boundary) & np.isin(ids, chunk)
+            tied = sorted([*tied, *(int(i) for i in ids[hit])])
+            start += step
+            step *= 2
+        return above + [(i, boundary) for i in tied[:needed]]
+
+    def num_docs(self) -> int:
+        """Documents in the last reloaded commit."""
+        return int(self._current().num_docs)
+
+
+class TextWriter:
+    """Adds, replaces and deletes documents; ``commit`` makes the changes durable."""
+
+    def __init__(self, writer: Any, owner: TextIndex) -> None:
+        self._writer = writer
+        self._owner = owner
+
+    def put(self, doc: Mapping[str, Any]) -> None:
+        """Add or replace the document with this id (a delete and an add in the same commit)."""
+        self._writer.delete_documents_by_term("id", int(doc["id"]))
+        self._writer.add_document(self._owner.document(doc))
+
+    def add(self, doc: Mapping[str, Any]) -> None:
+        """Add a document known to be new (a fresh index)."""
+        self._writer.add_document(self._owner.document(doc))
+
+    def delete(self, asset_id: int) -> None:
+        """Delete the document with this id, if any."""
+        self._writer.delete_documents_by_term("id", int(asset_id))
+
+    def commit(self) -> None:
+        """Make the changes durable and let merges finish (the writer is done afterwards)."""
+        self._writer.commit()
+        self._writer.wait_merging_threads()
+
+    def rollback(self) -> None:
+        """Drop uncommitted changes and release the writer."""
+        try:
+            self._writer.rollback()
+        finally:
+            self._writer = None

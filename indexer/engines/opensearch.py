@@ -1,0 +1,280 @@
+"""The OpenSearch engine: documents in timestamped indices behind the alias ``<prefix>-assets``.
+
+A rebuild fills a new index and moves the alias in one ``_aliases`` call, so searches switch at once. Vectors
+are mapped as ``knn_vector`` and searched (exact cosine over the filtered set) only when the cluster has the
+k-NN plugin; elsewhere they are left out of the documents and vector queries raise ``SearchUnavailable``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from opensearchpy import OpenSearch, helpers
+from opensearchpy.exceptions import ConnectionError as OSConnectionError
+from opensearchpy.exceptions import NotFoundError, TransportError
+
+from indexer.compile_os import MAX_RESULT_WINDOW, index_mapping, index_settings, to_opensearch
+from indexer.errors import SearchError, SearchUnavailable
+from indexer.fusion import hybrid_search
+from indexer.query import FacetValue, PortalQuery, SearchHit, SearchResult, effective_sort
+from indexer.schema import VECTOR_FIELD, prepare_document
+
+BULK_CHUNK = 500
+KNN_PLUGIN = "opensearch-knn"
+
+
+class OpenSearchEngine:
+    """Search through an OpenSearch cluster (opensearch-py)."""
+
+    def __init__(
+        self,
+        hosts: str | Sequence[str] = "http://localhost:9200",
+        *,
+        prefix: str = "assetport",
+        vector_dimension: int | None = None,
+        client: OpenSearch | None = None,
+        http_auth: tuple[str, str] | None = None,
+        verify_certs: bool = True,
+        shards: int = 1,
+        timeout: float = 30.0,
+    ) -> None:
+        host_list = [hosts] if isinstance(hosts, str) else list(hosts)
+        self.client = client or OpenSearch(
+            hosts=host_list, http_auth=http_auth, verify_certs=verify_certs, timeout=timeout
+        )
+        self.alias = f"{prefix}-assets"
+        self.vector_dimension = vector_dimension
+        self.shards = shards
+        self._knn: bool | None = None
+
+    # --- cluster and index management ----------------------------------------------------------------
+
+    def knn_supported(self) -> bool:
+        """True when the cluster has the k-NN plugin (asked once)."""
+        if self._knn is None:
+            try:
+                plugins = self.client.cat.plugins(format="json")
+            except TransportError:
+                plugins = []
+            self._knn = any(KNN_PLUGIN in str(p.get("component", "")) for p in plugins or [])
+        return self._knn
+
+    def _index_has_vectors(self) -> bool:
+        try:
+            mappings = self.client.indices.get_mapping(index=self.alias)
+        except NotFoundError:
+            return False
+        return any(VECTOR_FIELD in (m.get("mappings", {}).get("properties") or {}) for m in mappings.values())
+
+    def _create_index(self, dim: int | None) -> str:
+        name = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 1_000_000_000:09d}"
+        knn = self.knn_supported() and dim is not None
+        body = {
+            "settings": index_settings(self.shards, knn=knn),
+            "mappings": index_mapping(dim if knn else None),
+        }
+        self.client.indices.create(index=name, body=body)
+        return name
+
+    def _ensure_alias(self, docs: Sequence[Mapping[str, Any]]) -> None:
+        if self.client.indices.exists_alias(name=self.alias):
+            return
+        name = self._create_index(self._dimension(docs))
+        self.client.indices.update_aliases(body={"actions": [{"add": {"index": name, "alias": self.alias}}]})
+
+    def _dimension(self, docs: Iterable[Mapping[str, Any]]) -> int | None:
+        if self.vector_dimension is not None:
+            return self.vector_dimension
+        for doc in docs:
+            vector = doc.get(VECTOR_FIELD)
+            if vector:
+                return len(vector)
+        return None
+
+    def _actions(
+        self, docs: Iterable[Mapping[str, Any]], index: str, keep_vectors: bool
+    ) -> Iterator[dict[str, Any]]:
+        for raw in docs:
+            doc = prepare_document(raw)
+            if not keep_vectors:
+                doc.pop(VECTOR_FIELD, None)
+            yield {"_op_type": "index", "_index": index, "_id": str(doc["id"]), "_source": doc}
+
+    # --- the SearchEngine interface ------------------------------------------------------------------
+
+    def index(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Add or replace documents; searchable when this returns."""
+        batch = list(docs)
+        if not batch:
+            return
+        with _errors():
+            self._ensure_alias(batch)
+            actions = self._actions(batch, self.alias, self._index_has_vectors())
+            helpers.bulk(self.client, actions, chunk_size=BULK_CHUNK, refresh="wait_for")
+
+    def delete(self, ids: Sequence[int]) -> None:
+        """Remove documents; unknown ids are ignored."""
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return
+        with _errors():
+            if not self.client.indices.exists_alias(name=self.alias):
+                return
+            actions = ({"_op_type": "delete", "_index": self.alias, "_id": str(i)} for i in wanted)
+            _, errors = helpers.bulk(
+                self.client, actions, chunk_size=BULK_CHUNK, refresh="wait_for", raise_on_error=False
+            )
+            failed = [e for e in errors if _status(e) != 404] if isinstance(errors, list) else []
+            if failed:
+                raise SearchError(f"could not delete {len(failed)} documents: {failed[:3]}")
+
+    def search(self, q: PortalQuery) -> SearchResult:
+        """Run a query (text and vector together are fused by reciprocal rank)."""
+        if q.text and q.has_vector:
+            return hybrid_search(self.search, q)
+        with _errors():
+            vector: list[float] | None = None
+            if q.has_vector:
+                if not self.knn_supported():
+                    raise SearchUnavailable("vector search needs an OpenSearch cluster with the k-NN plugin")
+                if q.similar_to is not None:
+                    vector = self._vector_of(q.similar_to)
+                    if vector is None:
+                        return SearchResult(0, [], {name: [] for name in q.facets})
+            try:
+                response = self._page(q, vector)
+            except NotFoundError:
+                return SearchResult(0, [], {name: [] for name in q.facets})
+        return self._result(q, response)
+
+    def _vector_of(self, asset_id: int) -> list[float] | None:
+        try:
+            found = self.client.get(index=self.alias, id=str(asset_id), _source_includes=[VECTOR_FIELD])
+        except NotFoundError:
+            return None
+        vector = (found.get("_source") or {}).get(VECTOR_FIELD)
+        return [float(v) for v in vector] if vector else None
+
+    def _page(self, q: PortalQuery, vector: list[float] | None) -> dict[str, Any]:
+        if q.offset + q.size <= MAX_RESULT_WINDOW:
+            return dict(self.client.search(index=self.alias, body=to_opensearch(q, vector=vector)))
+        # Deep page: walk to the offset with search_after (sort values only), then fetch the page itself.
+        after: list[Any] | None = None
+        remaining = q.offset
+        while remaining > 0:
+            chunk = min(remaining, MAX_RESULT_WINDOW)
+            body = to_opensearch(q, vector=vector, search_after=after, size=chunk, with_aggregations=False)
+            if after is None:
+                body["from"] = 0
+            body["_source"] = False
+            body["track_total_hits"] = False
+            hits = self.client.search(index=self.alias, body=body)["hits"]["hits"]
+            if not hits:
+                break
+            after = hits[-1]["sort"]
+            remaining -= len(hits)
+        if remaining > 0:  # past the last hit: an empty page with the right total and facets
+            return dict(
+                self.client.search(index=self.alias, body=to_opensearch(q, vector=vector, size=0, offset=0))
+            )
+        body = to_opensearch(q, vector=vector, search_after=after)
+        return dict(self.client.search(index=self.alias, body=body))
+
+    def _result(self, q: PortalQuery, response: Mapping[str, Any]) -> SearchResult:
+        scored = effective_sort(q) == "relevance"
+        hits = []
+        for item in response["hits"]["hits"]:
+            source = _flat_source(item.get("_source") or {})
+            score = item.get("_score") if scored else None
+            if score is not None and q.has_vector:
+                score = float(score) - 1.0  # the cosinesimil script scores 1 + cosine
+            hits.append(
+                SearchHit(int(source.get("id", item["_id"])), None if score is None else float(score), source)
+            )
+        aggregations = response.get("aggregations") or {}
+        facets = {
+            name: [
+                FacetValue(str(bucket["key"]), int(bucket["doc_count"]))
+                for bucket in aggregations.get(name, {}).get("values", {}).get("buckets", [])
+            ]
+            for name in q.facets
+        }
+        total = response["hits"]["total"]
+        return SearchResult(int(total["value"] if isinstance(total, Mapping) else total), hits, facets)
+
+    def count(self) -> int:
+        """Number of documents behind the alias."""
+        with _errors():
+            try:
+                return int(self.client.count(index=self.alias)["count"])
+            except NotFoundError:
+                return 0
+
+    def rebuild(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Fill a new index and move the alias to it in one step; older indices are deleted."""
+        iterator = iter(docs)
+        first = list(itertools.islice(iterator, BULK_CHUNK))
+        with _errors():
+            dim = self._dimension(first)
+            name = self._create_index(dim)
+            try:
+                keep = self.knn_supported() and dim is not None
+                actions = self._actions(itertools.chain(first, iterator), name, keep)
+                helpers.bulk(self.client, actions, chunk_size=BULK_CHUNK)
+                self.client.indices.refresh(index=name)
+            except BaseException:
+                self.client.indices.delete(index=name, ignore_unavailable=True)
+                raise
+            old = self._alias_indices()
+            actions_ = [{"remove": {"index": index, "alias": self.alias}} for index in old]
+            actions_.append({"add": {"index": name, "alias": self.alias}})
+            self.client.indices.update_aliases(body={"actions": actions_})
+            for index in old:
+                self.client.indices.delete(index=index, ignore_unavailable=True)
+
+    def _alias_indices(self) -> list[str]:
+        try:
+            return sorted(self.client.indices.get_alias(name=self.alias))
+        except NotFoundError:
+            return []
+
+    def refresh(self) -> None:
+        """Make recent writes searchable."""
+        with _errors(), contextlib.suppress(NotFoundError):
+            self.client.indices.refresh(index=self.alias)
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.client.close()
+
+
+def _flat_source(source: Mapping[str, Any]) -> dict[str, Any]:
+    """The document as indexed: derived fields dropped, ``attr`` objects back to ``attr.<name>`` keys (a
+    cluster may return dotted names expanded into objects)."""
+    out = {k: v for k, v in source.items() if k not in ("name_sort", "attr")}
+    attrs = source.get("attr")
+    if isinstance(attrs, Mapping):
+        out.update({f"attr.{name}": value for name, value in attrs.items()})
+    return out
+
+
+def _status(error: Mapping[str, Any]) -> int | None:
+    for item in error.values():
+        if isinstance(item, Mapping) and "status" in item:
+            return int(item["status"])
+    return None
+
+
+class _errors:
+    """Turns connection failures into ``SearchUnavailable``."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if isinstance(exc, OSConnectionError):
+            raise SearchUnavailable(f"OpenSearch is unreachable: {exc}") from exc

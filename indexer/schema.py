@@ -1,0 +1,166 @@
+"""The search document's fields, shared by the document builder, the query compilers and both engines.
+
+One definition here keeps the engines in step: which fields are keywords (filterable, facetable), which are
+searched as text and with what weight, how a title sorts and how an attribute name becomes a field name.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# Exact-value fields: stored as lists of strings (a scalar is a one-element list), filtered in filter context.
+KEYWORD_FIELDS: tuple[str, ...] = (
+    "file_type",
+    "mime_type",
+    "media_kind",
+    "orientation",
+    "megapixel_band",
+    "color_mode",
+    "tags",
+    "auto_tags",
+    "status",
+    "visibility",
+    "category",
+    "product_type",
+    "brand",
+    "article_numbers",
+    "model_codes",
+    "product_names",
+    "collections",
+    "uploaded_by",
+)
+# The fields a user may filter and facet on (besides every ``attr.*`` field).
+FACET_FIELDS: frozenset[str] = frozenset(
+    {
+        "file_type",
+        "media_kind",
+        "orientation",
+        "megapixel_band",
+        "color_mode",
+        "tags",
+        "auto_tags",
+        "status",
+        "visibility",
+        "category",
+        "product_type",
+        "brand",
+        "article_numbers",
+        "model_codes",
+        "collections",
+        "uploaded_by",
+    }
+)
+ATTR_PREFIX = "attr."
+# Full-text fields and their BM25 weights. Keyword fields that are also searched as words get a ``.text``
+# sub-field in OpenSearch; the embedded engine indexes the same words under the plain name.
+TEXT_FIELDS: tuple[tuple[str, float], ...] = (
+    ("title", 3.0),
+    ("article_numbers", 5.0),
+    ("model_codes", 3.0),
+    ("product_names", 2.0),
+    ("tags", 2.0),
+    ("auto_tags", 1.0),
+    ("description", 1.0),
+    ("original_filename", 1.0),
+)
+# Added to the score of a document whose article number equals the whole query, so it ranks first.
+EXACT_ARTICLE_BOOST = 1000.0
+# Both engines split text into runs of letters and digits, lower-cased and folded to ASCII: "404.038.96_1"
+# gives 404, 038, 96, 1 on either side (the standard analyser would keep "404.038.96_1" as one token).
+TOKEN_PATTERN = r"[\p{L}\p{N}]+"
+NAME_SORT_FIELD = "name_sort"
+VECTOR_FIELD = "vector"
+MEGAPIXEL_BANDS: tuple[tuple[float, str], ...] = (
+    (1.0, "<1 MP"),
+    (4.0, "1-4 MP"),
+    (12.0, "4-12 MP"),
+    (24.0, "12-24 MP"),
+)
+LARGEST_BAND = ">24 MP"
+_ATTR_NAME = re.compile(r"^[a-z0-9_]{1,100}$")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def is_attr_field(name: str) -> bool:
+    """True for a well-formed product-attribute field such as ``attr.colour``."""
+    return name.startswith(ATTR_PREFIX) and bool(_ATTR_NAME.match(name[len(ATTR_PREFIX) :]))
+
+
+def is_facet_field(name: str) -> bool:
+    """True when ``name`` may be filtered and faceted on."""
+    return name in FACET_FIELDS or is_attr_field(name)
+
+
+def is_keyword_field(name: str) -> bool:
+    """True for every exact-value field (facetable ones, ``mime_type``, ``product_names``, ``attr.*``)."""
+    return name in KEYWORD_FIELDS or is_attr_field(name)
+
+
+def normalise_attr_name(name: str) -> str:
+    """An attribute name as a field-name part: ASCII, lower case, runs of other characters become ``_``."""
+    # casefold first: it spells out letters NFKD cannot decompose ("ß" -> "ss").
+    folded = unicodedata.normalize("NFKD", str(name).casefold()).encode("ascii", "ignore").decode("ascii")
+    return _NOT_ALNUM.sub("_", folded).strip("_")[:100]
+
+
+def attr_field(name: str) -> str | None:
+    """The facet field of a product attribute (``"Colour family"`` -> ``attr.colour_family``), or None."""
+    part = normalise_attr_name(name)
+    return f"{ATTR_PREFIX}{part}" if part else None
+
+
+def attr_values(value: Any) -> list[str]:
+    """An attribute value (scalar or list) as facet strings; nested objects and empty values are skipped."""
+    items: Iterable[Any] = value if isinstance(value, list | tuple | set) else [value]
+    out: list[str] = []
+    for item in items:
+        if item is None or isinstance(item, dict | list | tuple | set):
+            continue
+        if isinstance(item, bool):
+            text = "true" if item else "false"
+        elif isinstance(item, float) and math.isfinite(item) and item.is_integer():
+            text = str(int(item))  # 2.0 and 2 are the same facet value
+        else:
+            text = str(item)
+        text = " ".join(text.split())
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
+def name_sort_key(title: str | None) -> str:
+    """The key the "name" sort orders by: the title case-folded with whitespace collapsed."""
+    return " ".join((title or "").casefold().split())
+
+
+def megapixel_band(width: int | None, height: int | None) -> str | None:
+    """The resolution band of an image (``"4-12 MP"``), or None without dimensions."""
+    if not width or not height:
+        return None
+    megapixels = width * height / 1_000_000
+    for limit, label in MEGAPIXEL_BANDS:
+        if megapixels < limit:
+            return label
+    return LARGEST_BAND
+
+
+def keyword_values(value: Any) -> list[str]:
+    """A keyword field's value as a list of non-empty strings (None -> [], scalar -> [scalar])."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list | tuple) else [value]
+    return [str(v) for v in items if v is not None and str(v) != ""]
+
+
+def prepare_document(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a search document with its derived fields filled in (both engines index this form)."""
+    out = dict(doc)
+    if "id" not in out:
+        raise ValueError("a search document needs an 'id'")
+    out["id"] = int(out["id"])
+    out[NAME_SORT_FIELD] = name_sort_key(out.get("title"))
+    return out

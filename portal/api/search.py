@@ -1,0 +1,18 @@
+"""``GET /api/v1/search``: hits, total and facet counts for the caller's permissions."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+
+from portal.api import api_bp
+from portal.services.search import parse_params, result_to_dict, run_search
+from portal.web.context import runtime, viewer
+
+
+@api_bp.get("/search")
+def search() -> ResponseReturnValue:
+    """``q``, ``f.<field>=value`` (repeat for OR within a field), ``sort``, ``page``, ``size``."""
+    params = parse_params(request.args.to_dict(flat=False), default_size=24)
+    result = run_search(runtime(), viewer(), params)
+    return jsonify(result_to_dict(result, params))

@@ -1,0 +1,206 @@
+"""Search for pages and the API: parse the URL state, ask the engine with the viewer's permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from indexer.query import DEFAULT_FACETS, SORTS, PortalQuery, SearchResult
+from indexer.schema import ATTR_PREFIX, attr_field, is_facet_field
+from models import Product, SavedSearch
+from portal.errors import AuthenticationRequired, Conflict, NotFound, ValidationError
+from portal.runtime import Runtime
+from portal.services.policy import Viewer
+
+FILTER_PREFIX = "f."
+MAX_ATTRIBUTE_FACETS = 8
+MAX_SAVED_NAME = 200
+# Values per facet: the page shows the top few and expands to the rest on request.
+FACET_VALUES = 50
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """The whole state of a search as it lives in the URL (so it can be shared and bookmarked)."""
+
+    text: str = ""
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sort: str = "relevance"
+    page: int = 1
+    size: int = 48
+
+    def query_string(self, **changes: Any) -> str:
+        """The URL query for this state, optionally changed (e.g. ``page=2``)."""
+        state = {"q": self.text, "sort": self.sort, "page": self.page, "size": self.size, **changes}
+        pairs: list[tuple[str, str]] = []
+        if state["q"]:
+            pairs.append(("q", str(state["q"])))
+        filters = state.get("filters", self.filters)
+        for name in sorted(filters):
+            pairs.extend((FILTER_PREFIX + name, value) for value in filters[name])
+        if state["sort"] != "relevance":
+            pairs.append(("sort", str(state["sort"])))
+        if int(state["page"]) != 1:
+            pairs.append(("page", str(state["page"])))
+        if int(state["size"]) != 48:
+            pairs.append(("size", str(state["size"])))
+        return urlencode(pairs)
+
+    def toggled(self, name: str, value: str) -> str:
+        """The query string with one facet value switched on or off (back to page 1)."""
+        filters = {k: list(v) for k, v in self.filters.items()}
+        values = filters.setdefault(name, [])
+        if value in values:
+            values.remove(value)
+        else:
+            values.append(value)
+        clean = {k: tuple(v) for k, v in filters.items() if v}
+        return self.query_string(filters=clean, page=1)
+
+
+def parse_params(args: Mapping[str, Sequence[str]], default_size: int = 48) -> SearchParams:
+    """Read ``q``, ``f.<field>`` (repeatable), ``sort``, ``page``, ``size``; bad values are a 422."""
+
+    def one(name: str) -> str:
+        values = args.get(name) or []
+        return str(values[-1]).strip() if values else ""
+
+    filters: dict[str, tuple[str, ...]] = {}
+    for key, values in args.items():
+        if not key.startswith(FILTER_PREFIX):
+            continue
+        name = key[len(FILTER_PREFIX) :]
+        if not is_facet_field(name):
+            raise ValidationError(f"cannot filter on {name!r}")
+        picked = tuple(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+        if picked:
+            filters[name] = picked
+    sort = one("sort") or "relevance"
+    if sort not in SORTS:
+        raise ValidationError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+    try:
+        page = int(one("page") or 1)
+        size = int(one("size") or default_size)
+    except ValueError:
+        raise ValidationError("page and size must be whole numbers") from None
+    if page < 1 or not 1 <= size <= 200:
+        raise ValidationError("page must be >= 1 and size between 1 and 200")
+    text = one("q")
+    if len(text) > 1000:
+        raise ValidationError("search text is longer than 1000 characters")
+    return SearchParams(text=text, filters=filters, sort=sort, page=page, size=size)
+
+
+def facet_fields(params: SearchParams, attribute_names: Sequence[str]) -> tuple[str, ...]:
+    """Standard facets, plus product attributes (and any attribute the user already filters on)."""
+    attrs = [f for f in (attr_field(n) for n in attribute_names) if f][:MAX_ATTRIBUTE_FACETS]
+    chosen = [name for name in params.filters if name.startswith(ATTR_PREFIX)]
+    return tuple(dict.fromkeys([*DEFAULT_FACETS, *attrs, *chosen]))
+
+
+def attribute_names(
+    session: Session, categories: Sequence[str] = (), limit: int = MAX_ATTRIBUTE_FACETS
+) -> list[str]:
+    """The most common product attribute names (of the selected categories, when any are selected)."""
+    query = select(Product.attributes)
+    if categories:
+        query = query.where(Product.category.in_(list(categories)))
+    counts: dict[str, int] = {}
+    for attributes in session.scalars(query.limit(5000)):
+        for name in attributes or {}:
+            counts[name] = counts.get(name, 0) + 1
+    return [name for name, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+
+
+def cached_attribute_names(rt: Runtime, categories: Sequence[str]) -> list[str]:
+    """``attribute_names`` remembered for a minute: it scans product rows, a search must not each time."""
+    key = ("attribute_names", tuple(sorted(categories)))
+
+    def compute() -> list[str]:
+        with rt.db.session() as session:
+            return attribute_names(session, key[1])
+
+    return rt.cache.get_or_compute(key, compute)
+
+
+def run_search(rt: Runtime, viewer: Viewer, params: SearchParams) -> SearchResult:
+    """Search as this viewer: their role is compiled into the query (results, totals and facets)."""
+    names = cached_attribute_names(rt, params.filters.get("category", ()))
+    try:
+        query = PortalQuery(
+            text=params.text,
+            filters=params.filters,
+            facets=facet_fields(params, names),
+            sort=params.sort,
+            page=params.page,
+            size=params.size,
+            viewer_role=viewer.role.value if viewer.role else None,
+            facet_size=FACET_VALUES,
+        )
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    return rt.search().search(query)
+
+
+def result_to_dict(result: SearchResult, params: SearchParams) -> dict[str, Any]:
+    """The JSON form of a result: hits with their main fields, total, facets with counts."""
+    return {
+        "total": result.total,
+        "page": params.page,
+        "size": params.size,
+        "hits": [
+            {
+                "id": hit.id,
+                "score": hit.score,
+                "title": hit.doc.get("title"),
+                "article_numbers": list(hit.doc.get("article_numbers") or []),
+                "product_names": list(hit.doc.get("product_names") or []),
+                "file_type": hit.doc.get("file_type"),
+                "status": hit.doc.get("status"),
+                "thumbnail_url": f"/a/{hit.id}/thumb",
+                "url": f"/assets/{hit.id}",
+            }
+            for hit in result.hits
+        ],
+        "facets": {
+            name: [{"value": v.value, "count": v.count} for v in values]
+            for name, values in result.facets.items()
+        },
+    }
+
+
+def saved_searches(session: Session, user_id: int) -> list[SavedSearch]:
+    """A user's saved searches, by name."""
+    return list(
+        session.scalars(select(SavedSearch).where(SavedSearch.user_id == user_id).order_by(SavedSearch.name))
+    )
+
+
+def save_search(session: Session, viewer: Viewer, name: str, params: SearchParams) -> SavedSearch:
+    """Keep the current search under a name (unique per user)."""
+    if viewer.user_id is None:
+        raise AuthenticationRequired("log in to save searches")
+    clean = " ".join((name or "").split())[:MAX_SAVED_NAME]
+    if not clean:
+        raise ValidationError("give the saved search a name")
+    if session.scalar(
+        select(SavedSearch.id).where(SavedSearch.user_id == viewer.user_id, SavedSearch.name == clean)
+    ):
+        raise Conflict(f"you already have a saved search called {clean!r}")
+    saved = SavedSearch(user_id=viewer.user_id, name=clean, query=params.query_string(page=1))
+    session.add(saved)
+    session.flush()
+    return saved
+
+
+def delete_saved_search(session: Session, viewer: Viewer, saved_id: int) -> None:
+    """Remove one of the viewer's saved searches (someone else's is NotFound)."""
+    saved = session.get(SavedSearch, saved_id)
+    if saved is None or saved.user_id != viewer.user_id:
+        raise NotFound("saved search not found")
+    session.delete(saved)
