@@ -208,8 +208,9 @@ class ColumnsBuilder:
         fields = []
         for number, (name, column) in enumerate(keywords.items()):
             np.save(directory / f"kw{number}.codes.npy", column.codes)
-            if column.rows is not None:
+            if column.rows is not None and column.row_ptr is not None:
                 np.save(directory / f"kw{number}.rows.npy", column.rows)
+                np.save(directory / f"kw{number}.ptr.npy", column.row_ptr)
             fields.append(
                 {
                     "name": name,
@@ -244,7 +245,10 @@ def _keyword_column(coded: _Coded, new_row: IntArray, n: int) -> KeywordColumn:
         dense = np.full(n, -1, dtype=np.int32)
         dense[rows] = codes
         return KeywordColumn(vocab, dense, None, dense)
-    return KeywordColumn(vocab, codes.astype(np.int32), rows.astype(np.int32), None)
+    order = np.argsort(rows, kind="stable")
+    row_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=row_ptr[1:])
+    return KeywordColumn(vocab, codes[order].astype(np.int32), rows[order].astype(np.int32), None, row_ptr)
 
 
 def _postings(coded: _Coded, new_row: IntArray) -> WordPostings:

@@ -23,17 +23,22 @@ import numpy.typing as npt
 
 IntArray = npt.NDArray[np.int64]
 FEW_VALUES = 3
+SPARSE = 8  # below 1 row in SPARSE, facet counting gathers the rows' entries
 BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass
 class KeywordColumn:
-    """One facetable field: ``codes[i]`` is a value of row ``rows[i]`` (or ``dense[row]``, -1 for none)."""
+    """One facetable field. Single-valued: ``dense[row]`` is the row's value code (-1 for none).
+    Multi-valued: ``codes[i]`` is a value of row ``rows[i]``, entries sorted by row, a row's entries being
+    ``row_ptr[row]:row_ptr[row + 1]``.
+    """
 
     vocab: list[str]
     codes: npt.NDArray[np.int32]
     rows: npt.NDArray[np.int32] | None = None
     dense: npt.NDArray[np.int32] | None = None
+    row_ptr: IntArray | None = None
     _index: dict[str, int] | None = field(default=None, repr=False)
 
     def code(self, value: str) -> int | None:
@@ -59,12 +64,22 @@ class KeywordColumn:
         out[self.rows[wanted[self.codes]]] = True
         return out
 
-    def counts(self, mask: BoolArray) -> IntArray:
-        """Per code, how many rows under ``mask`` have that value."""
+    def counts(self, mask: BoolArray, idx: IntArray | None = None) -> IntArray:
+        """Per code, how many rows under ``mask`` have that value (``idx``: the same rows as indices)."""
         size = len(self.vocab)
         if self.dense is not None:
+            picked = self.dense[idx] if idx is not None else self.dense[mask]
             # Shifted by one so "no value" (-1) lands in a bucket that is dropped.
-            return np.bincount(self.dense[mask] + 1, minlength=size + 1)[1:].astype(np.int64)
+            return np.bincount(picked + 1, minlength=size + 1)[1:].astype(np.int64)
+        if idx is not None and self.row_ptr is not None and len(idx) * SPARSE < len(mask):
+            # Few rows: gather just their entries instead of testing every entry of the column.
+            starts = self.row_ptr[idx]
+            lengths = self.row_ptr[idx + 1] - starts
+            ends = np.cumsum(lengths)
+            positions = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
+                starts - ends + lengths, lengths
+            )
+            return np.bincount(self.codes[positions], minlength=size).astype(np.int64)
         assert self.rows is not None
         return np.bincount(self.codes[mask[self.rows]], minlength=size).astype(np.int64)
 
@@ -209,7 +224,8 @@ def load_columns(directory: Path) -> Columns:
         if spec["dense"]:
             keywords[spec["name"]] = KeywordColumn(spec["vocab"], codes, None, codes)
         else:
-            keywords[spec["name"]] = KeywordColumn(spec["vocab"], codes, arr(f"{spec['file']}.rows"), None)
+            rows, ptr = arr(f"{spec['file']}.rows"), arr(f"{spec['file']}.ptr")
+            keywords[spec["name"]] = KeywordColumn(spec["vocab"], codes, rows, None, ptr)
     vocab = json.loads((directory / "words.json").read_text(encoding="utf-8"))
     words = WordPostings(vocab, arr("words.ptr"), arr("words.rows"))
     vectors = None

@@ -142,20 +142,21 @@ def _evaluate(
     hits = base.copy()
     for mask in post.values():
         hits &= mask
+    idx = np.flatnonzero(hits)
     counts: dict[str, Any] = {}
     for name in q.facets:
         column = cols.keywords.get(name)
         if column is None:
             continue
-        scope = base
-        others = [mask for other, mask in post.items() if other != name]
-        if others:
-            scope = base.copy()
-            for mask in others:
+        if name not in post:  # every facet filter applies: the hits themselves
+            counts[name] = column.counts(hits, idx)
+            continue
+        scope = base.copy()
+        for other, mask in post.items():
+            if other != name:
                 scope &= mask
-        counts[name] = column.counts(scope)
+        counts[name] = column.counts(scope, np.flatnonzero(scope))
     rows_out, top_scores = np.zeros(0, dtype=np.int64), None
-    idx = np.flatnonzero(hits)
     ids = cols.ids[idx]
     if sort == "relevance" and vector is not None:
         sims = _similarities(cols, idx, vector)

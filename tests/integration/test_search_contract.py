@@ -546,3 +546,32 @@ def test_opensearch_deep_pages_walk_with_search_after(
     # (osmem-server ignores search_after on _score, so deep relevance pages are left to a real cluster.)
     past = osmem_corpus.search(_q(viewer_role="admin", page=30, size=5, facets=("tags",)))
     assert past.hits == [] and past.total == len(DOCS) and past.facets["tags"]
+
+
+@pytest.mark.parametrize("tail", [False, True])
+def test_embedded_facet_counts_sparse_and_dense(tmp_path: Path, tail: bool) -> None:
+    rng = random.Random(3)
+    docs = [
+        {
+            "id": i,
+            "title": f"Doc {i}",
+            "status": "approved",
+            "visibility": "public",
+            "created_at": i,
+            "tags": rng.sample([f"t{k}" for k in range(12)], rng.randint(0, 4)),
+            "brand": [f"b{i % 9}"],
+            "attr.colour": [f"c{i % 5}", f"c{(i * 7) % 5}"],
+        }
+        for i in range(1, 2001)
+    ]
+    engine = EmbeddedEngine(tmp_path / "index")
+    engine.rebuild(docs[:1500] if tail else docs)
+    if tail:
+        engine.index(docs[1500:])
+    facets = ("tags", "brand", "attr.colour")
+    for filters in ({}, {"brand": ("b1",)}, {"brand": ("b1",), "tags": ("t3", "t4")}, {"tags": ("t0",)}):
+        q = PortalQuery(filters=filters, facets=facets, facet_size=20, now=NOW)
+        result = engine.search(q)
+        assert _facets(result) == reference_facets(docs, q), filters
+        assert result.total == len(reference_ids(docs, q))
+    engine.close()
