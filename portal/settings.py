@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     worker_threads: int = 0
     # Run jobs inline instead of on a worker thread; tests and one-shot CLI commands use it.
     jobs_eager: bool = False
+    # Seconds the in-process search lane waits to fold a burst of changes into one index write.
+    search_sync_linger: float = 1.0
     login_max_failures: int = 5
     login_window_seconds: int = 300
     session_cookie_secure: bool = False

@@ -40,7 +40,7 @@ def install(rt: Runtime) -> None:
             if item.id is None:
                 continue
             try:
-                rt.queue.enqueue("outbox.run", item_id=item.id)
+                rt.queue.enqueue("outbox.run", lane=item.task.split(".", 1)[0], item_id=item.id)
             except Exception:
                 # The change is committed and the work is in the outbox: a down queue only delays it
                 # until the next sweep, so the caller's request must not fail here.
@@ -88,8 +88,8 @@ def sweep(rt: Runtime, older_than_seconds: float = 0.0) -> int:
     """Re-dispatch pending items (not done, attempts left); returns how many were enqueued."""
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     with rt.db.session() as session:
-        ids = session.scalars(
-            select(OutboxItem.id)
+        rows = session.execute(
+            select(OutboxItem.id, OutboxItem.task)
             .where(
                 OutboxItem.done_at.is_(None),
                 OutboxItem.attempts < MAX_ATTEMPTS,
@@ -97,9 +97,9 @@ def sweep(rt: Runtime, older_than_seconds: float = 0.0) -> int:
             )
             .order_by(OutboxItem.id)
         ).all()
-    for item_id in ids:
-        rt.queue.enqueue("outbox.run", item_id=item_id)
-    return len(ids)
+    for item_id, task_name in rows:
+        rt.queue.enqueue("outbox.run", lane=task_name.split(".", 1)[0], item_id=item_id)
+    return len(rows)
 
 
 def start_periodic_sweep(rt: Runtime, every_seconds: float = 60.0) -> threading.Event:

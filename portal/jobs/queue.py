@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue as stdqueue
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -17,8 +18,12 @@ RQ_QUEUE_NAME = "assetport"
 class JobQueue(Protocol):
     """Where jobs go: ``enqueue`` never blocks on the job itself."""
 
-    def enqueue(self, name: str, **kwargs: Any) -> None:
-        """Schedule the job ``name`` with keyword arguments (ids and plain values)."""
+    def enqueue(self, name: str, *, lane: str | None = None, **kwargs: Any) -> None:
+        """Schedule the job ``name`` with keyword arguments (ids and plain values).
+
+        ``lane`` names a kind of work that gets workers of its own where the queue supports it (search
+        index writes: one at a time, so that they batch up instead of taking every worker).
+        """
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until every job enqueued so far has finished (True) or the timeout passed (False)."""
@@ -33,7 +38,7 @@ class EagerQueue:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
-    def enqueue(self, name: str, **kwargs: Any) -> None:
+    def enqueue(self, name: str, *, lane: str | None = None, **kwargs: Any) -> None:
         from portal.jobs.registry import run_task
 
         run_task(self.rt, name, kwargs)
@@ -45,27 +50,40 @@ class EagerQueue:
         return None
 
 
+Job = tuple[str, dict[str, Any]] | None
+# Lanes with their own worker threads; other work shares the default lane.
+LANE_THREADS = {"search": 1}
+
+
 class ThreadQueue:
     """In-process worker threads: the embedded default, nothing to start."""
 
     def __init__(self, rt: Runtime, threads: int) -> None:
         self.rt = rt
-        self._q: stdqueue.Queue[tuple[str, dict[str, Any]] | None] = stdqueue.Queue()
+        sizes: dict[str | None, int] = {None: threads}
+        sizes.update(LANE_THREADS)
+        self._queues: dict[str | None, stdqueue.Queue[Job]] = {lane: stdqueue.Queue() for lane in sizes}
         self._threads = [
-            threading.Thread(target=self._work, name=f"assetport-worker-{i}", daemon=True)
-            for i in range(threads)
+            threading.Thread(
+                target=self._work,
+                args=(self._queues[lane],),
+                name=f"assetport-{lane or 'worker'}-{i}",
+                daemon=True,
+            )
+            for lane, count in sizes.items()
+            for i in range(count)
         ]
         for t in self._threads:
             t.start()
 
-    def enqueue(self, name: str, **kwargs: Any) -> None:
-        self._q.put((name, kwargs))
+    def enqueue(self, name: str, *, lane: str | None = None, **kwargs: Any) -> None:
+        self._queues.get(lane, self._queues[None]).put((name, kwargs))
 
-    def _work(self) -> None:
+    def _work(self, jobs: stdqueue.Queue[Job]) -> None:
         from portal.jobs.registry import run_task
 
         while True:
-            item = self._q.get()
+            item = jobs.get()
             try:
                 if item is None:
                     return
@@ -77,26 +95,39 @@ class ThreadQueue:
                     # and are retried by the next sweep.
                     log.exception("job %s(%s) failed", name, kwargs)
             finally:
-                self._q.task_done()
+                jobs.task_done()
 
     def join(self, timeout: float | None = None) -> bool:
-        if timeout is None:
-            self._q.join()
-            return True
-        done = threading.Event()
-
-        def wait() -> None:
-            self._q.join()
-            done.set()
-
-        threading.Thread(target=wait, daemon=True).start()
-        return done.wait(timeout)
+        """Wait until every lane is idle (jobs may enqueue more jobs, so check until all are empty)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            for jobs in self._queues.values():
+                if not _join_one(jobs, deadline):
+                    return False
+            if all(jobs.unfinished_tasks == 0 for jobs in self._queues.values()):
+                return True
 
     def shutdown(self) -> None:
-        for _ in self._threads:
-            self._q.put(None)
+        for lane, jobs in self._queues.items():
+            for t in self._threads:
+                if t.name.startswith(f"assetport-{lane or 'worker'}-"):
+                    jobs.put(None)
         for t in self._threads:
             t.join(timeout=10)
+
+
+def _join_one(jobs: stdqueue.Queue[Job], deadline: float | None) -> bool:
+    if deadline is None:
+        jobs.join()
+        return True
+    done = threading.Event()
+
+    def wait() -> None:
+        jobs.join()
+        done.set()
+
+    threading.Thread(target=wait, daemon=True).start()
+    return done.wait(max(0.0, deadline - time.monotonic()))
 
 
 class RQQueue:
@@ -109,7 +140,8 @@ class RQQueue:
         self.connection = redis.Redis.from_url(redis_url)
         self.rq = Queue(RQ_QUEUE_NAME, connection=self.connection)
 
-    def enqueue(self, name: str, **kwargs: Any) -> None:
+    def enqueue(self, name: str, *, lane: str | None = None, **kwargs: Any) -> None:
+        # One Redis queue: worker processes pick any job; a search write batches whatever is pending.
         self.rq.enqueue("portal.jobs.worker.run_rq_task", name, kwargs, result_ttl=600, failure_ttl=86400)
 
     def join(self, timeout: float | None = None) -> bool:

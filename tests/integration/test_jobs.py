@@ -113,3 +113,30 @@ def test_sweep_redispatches_pending_items(settings: Settings, tmp_path: Path) ->
         assert _states(rt) == [PreviewState.READY]
     finally:
         rt.close()
+
+
+def test_search_lane_folds_a_burst_into_few_index_writes(settings: Settings) -> None:
+    from models import Role
+    from portal.services.policy import Viewer
+    from portal.services.search import SearchParams, run_search
+
+    rt = build_runtime(_with(settings, jobs_eager=False, worker_threads=2, search_sync_linger=1.0))
+    writes: list[int] = []
+    engine = rt.search()
+    original = engine.index
+
+    def counting(docs: object) -> None:
+        batch = list(docs)  # type: ignore[call-overload]
+        writes.append(len(batch))
+        original(batch)
+
+    engine.index = counting  # type: ignore[method-assign]
+    try:
+        ids = [ingest_file(rt, ZOO / "good" / name).asset_id for name in IMAGES]
+        assert rt.queue.join(timeout=60)
+        assert sorted(run_search(rt, Viewer(None, Role.ADMIN), SearchParams()).ids) == sorted(ids)
+        assert sum(writes) >= len(IMAGES) and len(writes) < len(IMAGES)
+        with rt.db.session() as session:
+            assert all(done is not None for done in session.scalars(select(OutboxItem.done_at)))
+    finally:
+        rt.close()
