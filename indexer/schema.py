@@ -33,27 +33,9 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "collections",
     "uploaded_by",
 )
-# The fields a user may filter and facet on (besides every ``attr.*`` field).
-FACET_FIELDS: frozenset[str] = frozenset(
-    {
-        "file_type",
-        "media_kind",
-        "orientation",
-        "megapixel_band",
-        "color_mode",
-        "tags",
-        "auto_tags",
-        "status",
-        "visibility",
-        "category",
-        "product_type",
-        "brand",
-        "article_numbers",
-        "model_codes",
-        "collections",
-        "uploaded_by",
-    }
-)
+# The fields a user may filter and facet on (besides every ``attr.*`` field): every keyword field but the
+# ones that are only searched or shown.
+FACET_FIELDS: frozenset[str] = frozenset(KEYWORD_FIELDS) - {"mime_type", "product_names"}
 ATTR_PREFIX = "attr."
 # Full-text fields and their BM25 weights. Keyword fields that are also searched as words get a ``.text``
 # sub-field in OpenSearch; the embedded engine indexes the same words under the plain name.
