@@ -138,7 +138,7 @@ def _ingest(
             linked = _link(rt, session, asset, filename, link_keys, info, user_id)
             if title and title.strip():
                 asset.title = title.strip()[:500]
-            elif not (info.embedded.get("title") or info.embedded.get("headline")):
+            elif linked and not (info.embedded.get("title") or info.embedded.get("headline")):
                 asset.title = _title_from_product(session, asset, filename) or asset.title
             audit.record(
                 session,
