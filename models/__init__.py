@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 entities, enums, engine/session helpers and Alembic migrations (no Flask here)."""
 
+from models.api_token import ApiToken
 from models.asset import Asset, AssetProduct, AssetTag, AssetVersion, Rendition
 from models.audit import AuditEvent
 from models.base import Base
@@ -11,6 +12,7 @@ from models.saved_search import SavedSearch
 from models.user import User
 
 __all__ = [
+    "ApiToken",
     "Asset",
     "AssetProduct",
     "AssetStatus",

@@ -66,6 +66,22 @@ def create_user_cmd(email: str, role: str, password: str | None, name: str | Non
         click.echo(f"created {user.email} ({user.role})")
 
 
+@main.command("create-token")
+@click.argument("email")
+@click.option("--scope", default="read", show_default=True, type=click.Choice(["read", "write"]))
+@click.option("--name", default="", help="A label to recognise the token by.")
+def create_token_cmd(email: str, scope: str, name: str) -> None:
+    """Create a personal API token for ``Authorization: Bearer`` and print it (only this once)."""
+    from portal.services.tokens import create_token
+
+    with runtime() as rt, _domain_errors():
+        user_id = _user_id(rt, email)
+        assert user_id is not None
+        with rt.db.transaction() as session:
+            _token, raw = create_token(session, user_id, scope, name)
+    click.echo(raw)
+
+
 @main.command("import-products")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_products_cmd(file: Path) -> None:

@@ -17,7 +17,7 @@ def _require_login() -> None:
     if request.endpoint == "api.openapi":
         return
     if not current_user.is_authenticated:
-        raise AuthenticationRequired("authentication required: log in or send a session cookie")
+        raise AuthenticationRequired("authentication required: send a session cookie or a Bearer token")
 
 
 def json_body() -> dict[str, Any]:

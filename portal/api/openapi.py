@@ -40,9 +40,12 @@ SPEC: dict[str, Any] = {
                 },
             }
         },
-        "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+        "securitySchemes": {
+            "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            "bearer": {"type": "http", "scheme": "bearer", "description": "assetport create-token"},
+        },
     },
-    "security": [{"session": []}],
+    "security": [{"bearer": []}, {"session": []}],
     "paths": {
         "/assets": {
             "get": {

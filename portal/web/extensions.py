@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from flask_login import LoginManager
+from flask import Flask, Request, Response, g, request
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from models import User
+from portal.errors import PermissionDenied
 from portal.web.context import runtime
 
 login_manager = LoginManager()
@@ -30,6 +31,27 @@ class PortalUser:
         return str(self.id)
 
 
+@login_manager.request_loader
+def _load_bearer(req: Request) -> PortalUser | None:
+    """``Authorization: Bearer <token>``: the token's user, for this request only (no session cookie)."""
+    header = req.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    from portal.services.tokens import authenticate_token
+
+    with runtime().db.transaction() as session:
+        identity = authenticate_token(session, header[7:])
+        user = session.get(User, identity.user_id)
+        assert user is not None  # authenticate_token checked it
+        g.token_scope = identity.scope
+        return PortalUser(user)
+
+
+def is_bearer_request() -> bool:
+    """True when this request authenticated with an API token."""
+    return bool(getattr(g, "token_scope", None))
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> PortalUser | None:
     try:
@@ -49,7 +71,20 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.session_protection = "strong"
+    # CSRF is checked explicitly below: cookie sessions need it, bearer-token requests cannot carry it.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
+
+    @app.before_request
+    def _csrf_unless_bearer() -> None:
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            # Authenticated (or refused) by the token itself; a read token never changes anything.
+            if current_user.is_authenticated and getattr(g, "token_scope", None) == "read":
+                raise PermissionDenied("this API token is read-only")
+            return
+        csrf.protect()
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
