@@ -84,11 +84,6 @@ class Database:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
 
-    @property
-    def is_sqlite(self) -> bool:
-        """True for the embedded SQLite database."""
-        return self.engine.dialect.name == "sqlite"
-
     def session(self) -> Session:
         """A new session; the caller closes it."""
         return self.sessionmaker()

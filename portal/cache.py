@@ -34,7 +34,3 @@ class TTLCache:
             self._items[key] = (now, value)
         return value
 
-    def clear(self) -> None:
-        """Forget everything."""
-        with self._lock:
-            self._items.clear()

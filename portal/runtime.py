@@ -5,7 +5,6 @@ Flask-free, so the CLI, the RQ worker and the web app build it the same way.
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -22,7 +21,6 @@ from portal.storage import BlobStore
 if TYPE_CHECKING:
     from portal.jobs.queue import JobQueue
 
-log = logging.getLogger(__name__)
 
 
 @dataclass

@@ -44,7 +44,6 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_seconds: int = 300
     session_cookie_secure: bool = False
-    vision_model: str = "auto"
     log_level: str = "INFO"
 
     @cached_property

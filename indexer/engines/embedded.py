@@ -24,7 +24,7 @@ from indexer.engines import embedded_store as store
 from indexer.engines.embedded_build import ColumnsBuilder, empty_columns
 from indexer.engines.embedded_columns import Columns, load_columns, unit_vector
 from indexer.engines.embedded_search import Part, evaluate
-from indexer.engines.embedded_text import TextIndex
+from indexer.engines.embedded_text import TextIndex, TextWriter
 from indexer.fusion import hybrid_search
 from indexer.query import PortalQuery, SearchResult
 from indexer.schema import VECTOR_FIELD, prepare_document
@@ -219,14 +219,9 @@ class EmbeddedEngine:
         with self._writing() as snap:
             assert snap.state is not None and snap.directory is not None and snap.text is not None
             dim = self._check_vectors(prepared, snap.state.dim)
-            writer = snap.text.writer()
-            try:
+            with _text_commit(snap.text) as writer:
                 for doc in prepared:
                     writer.put(doc)
-                writer.commit()
-            except BaseException:
-                writer.rollback()
-                raise
             records = [{"op": "put", "id": doc["id"], "doc": _stored(doc)} for doc in prepared]
             self._publish(snap, records, dim)
 
@@ -237,14 +232,9 @@ class EmbeddedEngine:
             return
         with self._writing() as snap:
             assert snap.state is not None and snap.directory is not None and snap.text is not None
-            writer = snap.text.writer()
-            try:
+            with _text_commit(snap.text) as writer:
                 for asset_id in wanted:
                     writer.delete(asset_id)
-                writer.commit()
-            except BaseException:
-                writer.rollback()
-                raise
             self._publish(snap, [{"op": "del", "id": i} for i in wanted], snap.state.dim)
 
     def _publish(self, snap: _Snapshot, records: list[dict[str, Any]], dim: int | None) -> None:
@@ -316,3 +306,15 @@ class EmbeddedEngine:
 
 def _stored(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "name_sort"}
+
+
+@contextlib.contextmanager
+def _text_commit(text: TextIndex) -> Iterator[TextWriter]:
+    """A text writer that commits when the block succeeds and rolls back when it fails."""
+    writer = text.writer()
+    try:
+        yield writer
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise

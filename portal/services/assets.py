@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Asset, AssetVersion, AuditEvent, Rendition
-from portal.errors import NotFound
 from portal.services import linking
 from portal.services.paging import Page
 from portal.services.policy import Viewer, can_edit, require_view, visible_assets
@@ -140,10 +139,3 @@ def asset_detail(session: Session, viewer: Viewer, asset_id: int) -> dict[str, A
     )
     return data
 
-
-def require_asset_exists(session: Session, asset_id: int) -> Asset:
-    """Load an asset by id regardless of viewer (for jobs and staff-only paths)."""
-    asset = session.get(Asset, asset_id)
-    if asset is None:
-        raise NotFound("asset not found")
-    return asset

@@ -109,20 +109,11 @@ class BlobStore:
         except FileNotFoundError as exc:
             raise NotFound(f"file {sha256[:12]} is missing from the store") from exc
 
-    def read_bytes(self, sha256: str) -> bytes:
-        """Read a whole blob (only for small files such as thumbnails)."""
-        with self.open(sha256) as fh:
-            return fh.read()
-
     def iter_chunks(self, sha256: str) -> Iterator[bytes]:
         """Stream a blob in chunks."""
         with self.open(sha256) as fh:
             while chunk := fh.read(CHUNK):
                 yield chunk
-
-    def delete(self, sha256: str) -> None:
-        """Remove a blob (callers make sure nothing references it)."""
-        self.path_for(sha256).unlink(missing_ok=True)
 
     @staticmethod
     def hash_file(path: Path) -> str:

@@ -47,11 +47,6 @@ def _load_bearer(req: Request) -> PortalUser | None:
         return PortalUser(user)
 
 
-def is_bearer_request() -> bool:
-    """True when this request authenticated with an API token."""
-    return bool(getattr(g, "token_scope", None))
-
-
 @login_manager.user_loader
 def _load_user(user_id: str) -> PortalUser | None:
     try:
