@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	# torch, torchvision and open-clip-torch pinned on the command line too: any other torch spec pulls CUDA.
+	$(BIN)/pip install --quiet -e '.[dev]' torch==2.13.0 torchvision==0.28.0 open-clip-torch==3.3.0
 	touch $(STAMP)
 
 install: $(STAMP)

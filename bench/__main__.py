@@ -13,7 +13,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller corpora, for a smoke run")
     parser.add_argument("--million", action="store_true", help="also run search at 1,000,000 assets")
-    parser.add_argument("--only", choices=["ingest", "search"], help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=["ingest", "search", "vision", "distribution"], help="run one benchmark"
+    )
     args = parser.parse_args()
 
     if args.only in (None, "ingest"):
@@ -27,6 +29,21 @@ def main() -> None:
         rows = [row for n in sizes for row in search.bench(n, runs=50 if args.quick else 200)]
         print_table("Search on the embedded engine (tantivy + numpy)", rows)
         print(f"results: {write_results('search', rows)}")
+    if args.only in (None, "vision"):
+        from bench import vision_jobs, vision_models
+
+        models = vision_models.run(quick=args.quick)
+        print_table("Vision models: raw embedding throughput (images/s)", models["rows"])
+        print("\n".join(f"  note: {n}" for n in models["notes"]))
+        print(f"results: {write_results('vision_models', models['rows'], notes=models['notes'])}")
+
+        rows = vision_jobs.run(quick=args.quick)["rows"]
+        print_table("Vision jobs: tagging throughput and find-similar latency", rows)
+        print(f"results: {write_results('vision_jobs', rows)}")
+    if args.only in (None, "distribution"):
+        from bench import distribution
+
+        distribution.run(quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -114,6 +114,7 @@ def corpus(n: int, seed: int = 42) -> Iterator[dict[str, Any]]:
         name = f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} {noun}"
         article = f"{rng.randrange(100, 999)}.{rng.randrange(100, 999)}.{i % 100:02d}"
         width, height = rng.choice([(4000, 3000), (3000, 4000), (2048, 2048), (1200, 800), (6000, 4000)])
+        status = rng.choice(STATUSES)
         yield {
             "id": i,
             "title": f"{name} {rng.choice(['front', 'back', 'detail', 'lifestyle', 'packshot'])}",
@@ -133,7 +134,9 @@ def corpus(n: int, seed: int = 42) -> Iterator[dict[str, Any]]:
             "height": height,
             "tags": rng.sample(WORDS, 3),
             "auto_tags": [noun],
-            "status": rng.choice(STATUSES),
+            "status": status,
+            # What partners and the public match on (see indexer.documents.public_status).
+            "public_status": status,
             "visibility": rng.choice(VISIBILITIES),
             "rights_expire_at": None if rng.random() < 0.9 else float(base + rng.randrange(-(10**7), 10**8)),
             "created_at": base + i * 37,

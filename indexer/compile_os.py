@@ -53,7 +53,7 @@ def permission_filters(q: PortalQuery) -> list[dict[str, Any]]:
     rule = q.permission
     clauses: list[dict[str, Any]] = []
     if rule.statuses is not None:
-        clauses.append({"terms": {"status": list(rule.statuses)}})
+        clauses.append({"terms": {"public_status": list(rule.statuses)}})
     if rule.visibilities is not None:
         clauses.append({"terms": {"visibility": list(rule.visibilities)}})
     if rule.hide_expired:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexer.schema import VECTOR_FIELD, attr_field, attr_values, megapixel_band
-from models import Asset, AssetProduct, AssetTag, AssetVersion, Product, User
+from models import Asset, AssetProduct, AssetStatus, AssetTag, AssetVersion, Product, User
 
 CHUNK = 1000
 KEY_CHUNK = 500  # keys per IN (...) list
@@ -28,6 +28,14 @@ AUTO_TAG_SOURCES = frozenset({"auto"})
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def public_status(status: str, approved_version_id: int | None) -> str:
+    """The status partners and the public go by: a new version in review keeps the last approved one out
+    (the twin of ``portal.services.policy.visible_assets``)."""
+    if status == AssetStatus.IN_REVIEW.value and approved_version_id is not None:
+        return AssetStatus.APPROVED.value
+    return status
 
 
 def _epoch(moment: datetime | None) -> float | None:
@@ -69,6 +77,7 @@ _COLUMNS = (
     Asset.original_filename,
     Asset.media_kind,
     Asset.status,
+    Asset.approved_version_id,
     Asset.visibility,
     Asset.rights_expire_at,
     Asset.created_at,
@@ -210,6 +219,7 @@ def _document(
         "tags": manual,
         "auto_tags": auto,
         "status": row["status"],
+        "public_status": public_status(row["status"], row["approved_version_id"]),
         "visibility": row["visibility"],
         "rights_expire_at": _epoch(row["rights_expire_at"]),
         # Whole seconds: the "newest" sort breaks ties within a second by id, the same in both engines.

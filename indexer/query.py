@@ -39,6 +39,7 @@ STAFF_ROLES = frozenset({Role.EDITOR.value, Role.MANAGER.value, Role.ADMIN.value
 class Permission:
     """What a viewer may see; None in a field means "no restriction"."""
 
+    # Matched against the document's ``public_status`` (see ``indexer.documents.public_status``).
     statuses: tuple[str, ...] | None
     visibilities: tuple[str, ...] | None
     hide_expired: bool

@@ -23,6 +23,9 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "tags",
     "auto_tags",
     "status",
+    # What partners and the public see of the workflow: "approved" while an approved version is out
+    # (also during the review of a newer one), else the status itself. The permission filter uses it.
+    "public_status",
     "visibility",
     "category",
     "product_type",

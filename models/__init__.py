@@ -4,32 +4,58 @@ from models.api_token import ApiToken
 from models.asset import Asset, AssetProduct, AssetTag, AssetVersion, Rendition
 from models.audit import AuditEvent
 from models.base import Base
+from models.brand import BrandSection, BrandSettings, Collection, CollectionItem, ShareLink, ShareLinkAccess
 from models.db import Database
+from models.distribution import (
+    Package,
+    PackageFile,
+    PackageLine,
+    RenditionPreset,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from models.enums import AssetStatus, LinkSource, MediaKind, PreviewState, Role, Visibility
 from models.jobs import LoginFailure, OutboxItem
 from models.product import Product
 from models.saved_search import SavedSearch
 from models.user import User
+from models.vision import AssetEmbedding, DuplicateFlag, TagSuggestion, TagVocabulary
 
 __all__ = [
     "ApiToken",
     "Asset",
+    "AssetEmbedding",
     "AssetProduct",
     "AssetStatus",
     "AssetTag",
     "AssetVersion",
     "AuditEvent",
     "Base",
+    "BrandSection",
+    "BrandSettings",
+    "Collection",
+    "CollectionItem",
     "Database",
+    "DuplicateFlag",
     "LinkSource",
     "LoginFailure",
     "MediaKind",
     "OutboxItem",
+    "Package",
+    "PackageFile",
+    "PackageLine",
     "PreviewState",
     "Product",
     "Rendition",
+    "RenditionPreset",
     "Role",
     "SavedSearch",
+    "ShareLink",
+    "ShareLinkAccess",
+    "TagSuggestion",
+    "TagVocabulary",
     "User",
     "Visibility",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

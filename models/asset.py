@@ -26,13 +26,25 @@ class Asset(Base):
     status: Mapped[str] = mapped_column(String(20), default=AssetStatus.DRAFT.value, index=True)
     visibility: Mapped[str] = mapped_column(String(20), default=Visibility.INTERNAL.value)
     rights_note: Mapped[str | None] = mapped_column(Text)
-    rights_expire_at: Mapped[datetime | None]
+    rights_expire_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Governance (0006): how the asset may be used, the last reviewer's comment (a rejection reason),
+    # when the workflow status last changed (the review queue's age), and up to which expiry moment the
+    # expiry job has already reindexed it (so each expiry is handled once, whenever the job runs).
+    usage_restrictions: Mapped[str | None] = mapped_column(Text)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[datetime | None]
+    expiry_handled_at: Mapped[datetime | None]
     creator: Mapped[str | None] = mapped_column(String(300))
     copyright: Mapped[str | None] = mapped_column(String(500))
     # The file-name key (stem minus view suffix) kept so a file that arrives before its product links
     # itself when the product is imported later.
     link_key: Mapped[str | None] = mapped_column(String(300), index=True)
     current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("asset_version.id", use_alter=True, ondelete="SET NULL")
+    )
+    # The version partners and the public get: the last approved one. A new upload to an approved asset
+    # becomes current (and goes back to review) while this one stays what leaves the building.
+    approved_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("asset_version.id", use_alter=True, ondelete="SET NULL")
     )
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

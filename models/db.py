@@ -95,10 +95,11 @@ class Database:
             yield session
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+        """Bring the schema to the newest Alembic revisions (every branch head: features add their own
+        branch off a common base, and a later revision merges them)."""
         from alembic import command
 
-        command.upgrade(alembic_config(self.url), "head")
+        command.upgrade(alembic_config(self.url), "heads")
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -27,6 +27,8 @@ class OutboxItem(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None]
+    # A delayed item (a webhook retry with backoff) is dispatched by the sweep once this time has passed.
+    not_before: Mapped[datetime | None]
 
 
 class LoginFailure(Base):

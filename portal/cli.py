@@ -120,6 +120,7 @@ def ingest(paths: tuple[Path, ...], as_email: str | None) -> None:
 @main.command()
 def demo() -> None:
     """Load the demo catalogue (products and images) and make sure an admin can log in. Idempotent."""
+    from portal.services.demo import release_demo
     from portal.services.products import import_products
 
     with runtime(workers=True) as rt:
@@ -129,13 +130,46 @@ def demo() -> None:
             f"demo products: {report.created} created, {report.updated} updated, {report.unchanged} unchanged"
         )
         _ingest_with_progress(rt, [DEMO_DIR / "images"], admin_id)
+        # Released like a manager would: approved, public, with a brand hub, so every page has content.
+        names = [p.name for p in (DEMO_DIR / "images").iterdir()]
+        with rt.db.transaction() as session:
+            released = release_demo(session, admin_id, names)
+        rt.queue.join()
+        click.echo(f"demo assets released to the public: {released}; brand hub at /brand")
         click.echo(f"admin login: {DEMO_ADMIN} / {password}")
+
+
+@main.command()
+@click.option("--all", "all_assets", is_flag=True, help="Every asset: those already tagged too.")
+@click.option("--retag", is_flag=True, help="Only assets already tagged (after vocabulary changes).")
+def tag(all_assets: bool, retag: bool) -> None:
+    """Embed and tag images with the vision model (vectors, suggestions, near-duplicates)."""
+    from portal.services.vision_model import VisionUnavailable, embedder
+    from portal.services.vision_pipeline import embed_versions, select_for_tagging
+
+    with runtime(workers=True) as rt, tqdm(desc="tag", unit=" images", file=sys.stderr) as bar:
+        try:
+            model = embedder(rt.settings)
+        except VisionUnavailable as exc:
+            raise click.ClickException(exc.message) from exc
+        bar.write(f"model: {model.model_id}")
+        ids = select_for_tagging(
+            rt, model.model_id, missing=all_assets or not retag, embedded=all_assets or retag
+        )
+        bar.total = len(ids)
+        def progress(done: int) -> None:
+            bar.update(done)
+
+        stored = embed_versions(rt, model, ids, retag=True, progress=progress)
+        rt.queue.join()
+    click.echo(f"tagged {stored} of {len(ids)} assets with {model.model_id}")
 
 
 @main.command()
 def reindex() -> None:
     """Rebuild the search index from the database and swap it in (searches go on meanwhile)."""
     from indexer.sync import rebuild_all
+    from portal.services.vision_store import index_vector_loader
 
     with runtime() as rt, tqdm(desc="reindex", unit=" assets", file=sys.stderr) as bar:
 
@@ -144,7 +178,9 @@ def reindex() -> None:
             bar.n = done
             bar.refresh()
 
-        count = rebuild_all(rt.search(), rt.db.session, progress=progress)
+        count = rebuild_all(
+            rt.search(), rt.db.session, progress=progress, vectors=index_vector_loader(rt.settings)
+        )
     click.echo(f"indexed {count} assets")
 
 
@@ -165,7 +201,13 @@ def serve(host: str, port: int, threads: int) -> None:
     # Work recorded while nothing ran (a crash, a stopped server) is picked up now, failures later.
     rt.queue.enqueue("outbox.sweep")
     start_periodic_sweep(rt)
+    from portal.jobs.rights import start_periodic_expiry
+
+    rt.queue.enqueue("rights.expire")
+    start_periodic_expiry(rt)
     _index_if_empty(rt)
+    # A switched vision model (or vectors still missing) is noticed here and re-embedded in the background.
+    rt.queue.enqueue("vision.check", lane="vision")
     click.echo(
         f"Assetport at http://{host}:{port}/  (database: {_redact(rt.settings.resolved_database_url)})"
     )
@@ -275,6 +317,12 @@ def _redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+# Commands kept in their own modules, registered here.
+from portal.cli_package import package_cmd  # noqa: E402
+
+main.add_command(package_cmd)
 
 
 if __name__ == "__main__":

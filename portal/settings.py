@@ -45,6 +45,31 @@ class Settings(BaseSettings):
     login_window_seconds: int = 300
     session_cookie_secure: bool = False
     log_level: str = "INFO"
+    # Distribution: a CMYK ICC profile file enables CMYK output for presets with colour "cmyk"; package
+    # and link-table downloads stay valid this long; larger packages stop with a clear message; article
+    # numbers may be matched ignoring leading zeros; webhook retries back off exponentially.
+    cmyk_profile_path: str | None = None
+    package_link_ttl_seconds: int = 7 * 24 * 3600
+    package_max_bytes: int = 20 * 1024**3
+    package_strip_leading_zeros: bool = False
+    webhook_max_attempts: int = 6
+    webhook_backoff_seconds: float = 30.0
+    webhook_timeout_seconds: float = 10.0
+    # Brand hub and share links: requests per client address per minute (0 = no limit) for pages,
+    # thumbnails/previews and downloads, and password attempts per link per 5 minutes.
+    public_rate_pages: int = 120
+    public_rate_media: int = 1200
+    public_rate_downloads: int = 30
+    public_rate_passwords: int = 5
+    # Vision: which model embeds and tags images (auto = CLIP when its weights load, else the packaged
+    # model; off = no embeddings, no auto tags), CLIP's architecture and weights (a hub tag or a local
+    # checkpoint file), and a bound on torch's threads (0 = torch's default).
+    vision_model: str = "auto"
+    clip_model: str = "ViT-B-32"
+    clip_pretrained: str = "laion2b_s34b_b79k"
+    vision_threads: int = 0
+    # Cosine from which a new image is flagged as a near-duplicate (0 = the model's calibrated default).
+    vision_duplicate_threshold: float = 0.0
 
     @cached_property
     def resolved_database_url(self) -> str:

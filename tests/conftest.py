@@ -29,6 +29,8 @@ PG_ADMIN_URL = os.environ.get("ASSETPORT_TEST_PG_URL", "postgresql://postgres@12
 REDIS_URL = os.environ.get("ASSETPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_PASSWORD = "correct horse battery staple"
+# Vision models are slow to load: tests run without one unless they opt in (tests/vision_fixtures.py).
+os.environ.setdefault("ASSETPORT_VISION_MODEL", "off")
 
 
 def _unavailable(what: str, exc: BaseException) -> None:

@@ -76,6 +76,7 @@ def corpus(count: int = 60) -> list[dict[str, Any]]:
             "tags": sorted({TAGS[i % len(TAGS)], TAGS[(i * 3) % len(TAGS)]}),
             "auto_tags": [],
             "status": status,
+            "public_status": status,
             "visibility": VISIBILITIES[i % len(VISIBILITIES)],
             "rights_expire_at": expire,
             "created_at": int(NOW) - (i // 3) * 3600,  # three assets share each hour: ties broken by id

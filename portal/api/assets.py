@@ -29,7 +29,7 @@ def list_assets() -> ResponseReturnValue:
         )
         return jsonify(
             {
-                "items": [asset_service.asset_summary(a) for a in result.items],
+                "items": [asset_service.asset_summary(a, viewer()) for a in result.items],
                 "total": result.total,
                 "page": result.page,
                 "size": result.size,

@@ -101,6 +101,139 @@ SPEC: dict[str, Any] = {
                 "responses": {**_responses("updated", 400, 401, 403, 422), "201": {"description": "created"}},
             },
         },
+        "/packages": {
+            "post": {
+                "summary": "Build a ZIP or link table for article numbers (or asset_ids); 202 with the job",
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {**_responses("the job", 400, 401, 422), "202": {"description": "queued"}},
+            }
+        },
+        "/jobs/{job_id}": {
+            "get": {
+                "summary": "A package job: status, progress, report, signed download URL when done",
+                "parameters": [_param("job_id", "path", "integer")],
+                "responses": _responses("the job", 401, 404),
+            }
+        },
+        "/packages/{package_id}": {
+            "get": {
+                "summary": "The same as the job, under the package's own address",
+                "parameters": [_param("package_id", "path", "integer")],
+                "responses": _responses("the package", 401, 404),
+            }
+        },
+        "/assets/{asset_id}/transitions": {
+            "post": {
+                "summary": "Workflow action {action: submit|approve|reject|reopen|archive|restore, comment}",
+                "parameters": [_param("asset_id", "path", "integer")],
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": _responses("the asset's new status", 400, 401, 403, 404, 409, 422),
+            }
+        },
+        "/review-queue": {
+            "get": {
+                "summary": "Assets in review, oldest first (managers)",
+                "parameters": [
+                    _param("uploader", kind="integer"),
+                    _param("product"),
+                    _param("category"),
+                    _param("age"),
+                    _param("page", kind="integer"),
+                    _param("size", kind="integer"),
+                ],
+                "responses": _responses("a page of assets in review", 401, 403, 422),
+            }
+        },
+        "/assets/{asset_id}/versions": {
+            "get": {
+                "summary": "Every version, newest first, with uploader and time (staff)",
+                "parameters": [_param("asset_id", "path", "integer")],
+                "responses": _responses("the versions", 401, 403, 404),
+            },
+            "post": {
+                "summary": "Upload a new current version (multipart: file, comment); 201",
+                "parameters": [_param("asset_id", "path", "integer")],
+                "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}},
+                "responses": {
+                    **_responses("stored", 400, 401, 403, 404, 409, 413, 415, 422),
+                    "201": {"description": "created"},
+                },
+            },
+        },
+        "/assets/{asset_id}/versions/{version_id}/restore": {
+            "post": {
+                "summary": "Make an old version current again (back to review unless it is the approved one)",
+                "parameters": [
+                    _param("asset_id", "path", "integer"),
+                    _param("version_id", "path", "integer"),
+                ],
+                "responses": _responses("the asset's status and current version", 401, 403, 404, 409),
+            }
+        },
+        "/search": {
+            "get": {
+                "summary": "Search what the caller may see: hits, total, facets (filters: f.<field>=value)",
+                "parameters": [
+                    _param("q"),
+                    _param("sort"),
+                    _param("page", kind="integer"),
+                    _param("size", kind="integer"),
+                    {**_param("similar_to", kind="integer"), "description": "rank by likeness to this asset"},
+                    {**_param("semantic", kind="boolean"), "description": "fuse q's text embedding (CLIP)"},
+                    {**_param("min_score", kind="number"), "description": "minimum cosine similarity, 0-1"},
+                    {**_param("image"), "description": "token from POST /search/image (expires)"},
+                ],
+                "responses": _responses("hits, total and facets", 401, 404, 422, 503),
+            }
+        },
+        "/search/image": {
+            "post": {
+                "summary": "Search by an uploaded image (not stored); the answer's 'image' token pages on",
+                "parameters": [
+                    _param("page", kind="integer"),
+                    _param("size", kind="integer"),
+                    _param("min_score", kind="number"),
+                ],
+                "requestBody": {
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["image"],
+                                "properties": {"image": {"type": "string", "format": "binary"}},
+                            }
+                        }
+                    }
+                },
+                "responses": _responses("hits, total, facets and the image token", 400, 401, 413, 422, 503),
+            }
+        },
+        "/assets/{asset_id}/similar": {
+            "get": {
+                "summary": "The assets most like this one that the caller may see",
+                "parameters": [
+                    _param("asset_id", "path", "integer"),
+                    _param("size", kind="integer"),
+                    _param("min_score", kind="number"),
+                ],
+                "responses": _responses("hits with cosine scores", 401, 404, 422, 503),
+            }
+        },
+        "/assets/{asset_id}/suggestions": {
+            "get": {
+                "summary": "Pending auto-tag suggestions of an asset (staff; others get an empty list)",
+                "parameters": [_param("asset_id", "path", "integer")],
+                "responses": _responses("items: id, tag, score, model, state", 401, 404),
+            }
+        },
+        "/suggestions/{suggestion_id}": {
+            "post": {
+                "summary": 'Accept or reject a tag suggestion: {"accept": true|false} (managers)',
+                "parameters": [_param("suggestion_id", "path", "integer")],
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": _responses("the decided suggestion", 400, 401, 403, 404, 422),
+            }
+        },
     },
 }
 

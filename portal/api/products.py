@@ -24,7 +24,7 @@ def get_product(article_number: str) -> ResponseReturnValue:
             raise NotFound(f"unknown article number: {article_number}")
         page = asset_service.list_assets(session, viewer(), size=200, article_number=article_number)
         data = product_to_dict(product)
-        data["assets"] = [asset_service.asset_summary(a) for a in page.items]
+        data["assets"] = [asset_service.asset_summary(a, viewer()) for a in page.items]
         data["asset_count"] = page.total
         return jsonify(data)
 

@@ -15,4 +15,4 @@ def search() -> ResponseReturnValue:
     """``q``, ``f.<field>=value`` (repeat for OR within a field), ``sort``, ``page``, ``size``."""
     params = parse_params(request.args.to_dict(flat=False), default_size=24)
     result = run_search(runtime(), viewer(), params)
-    return jsonify(result_to_dict(result, params))
+    return jsonify(result_to_dict(result, params, viewer()))

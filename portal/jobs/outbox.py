@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import OutboxItem
 from models.base import utcnow
+from portal.jobs.queue import start_periodic
 from portal.jobs.registry import run_task, task
 from portal.runtime import Runtime
 
@@ -23,9 +24,15 @@ MAX_ATTEMPTS = 5
 _PENDING_KEY = "assetport_outbox"
 
 
-def record(session: Session, task_name: str, **args: Any) -> OutboxItem:
-    """Add a unit of work to the current transaction; it is dispatched only if the transaction commits."""
-    item = OutboxItem(task=task_name, args=args)
+def record(
+    session: Session, task_name: str, *, not_before: datetime | None = None, **args: Any
+) -> OutboxItem:
+    """Add a unit of work to the current transaction; it is dispatched only if the transaction commits.
+
+    With ``not_before`` in the future the item is not dispatched at commit but by the first sweep after
+    that time (delayed retries without a scheduler).
+    """
+    item = OutboxItem(task=task_name, args=args, not_before=not_before)
     session.add(item)
     session.info.setdefault(_PENDING_KEY, []).append(item)
     return item
@@ -37,7 +44,7 @@ def install(rt: Runtime) -> None:
     def after_commit(session: Session) -> None:
         items = session.info.pop(_PENDING_KEY, [])
         for item in items:
-            if item.id is None:
+            if item.id is None or (item.not_before is not None and item.not_before > utcnow()):
                 continue
             try:
                 rt.queue.enqueue("outbox.run", lane=item.task.split(".", 1)[0], item_id=item.id)
@@ -94,6 +101,7 @@ def sweep(rt: Runtime, older_than_seconds: float = 0.0) -> int:
                 OutboxItem.done_at.is_(None),
                 OutboxItem.attempts < MAX_ATTEMPTS,
                 OutboxItem.created_at <= cutoff,
+                or_(OutboxItem.not_before.is_(None), OutboxItem.not_before <= utcnow()),
             )
             .order_by(OutboxItem.id)
         ).all()
@@ -107,15 +115,31 @@ def start_periodic_sweep(rt: Runtime, every_seconds: float = 60.0) -> threading.
 
     Only items older than one period are swept, so work that is merely queued is not doubled.
     """
-    stop = threading.Event()
+    # A down queue is exactly what the sweep is for: it is tried again next period.
+    jobs = [("outbox.sweep", {"older_than_seconds": every_seconds})]
+    return start_periodic(rt, every_seconds, "assetport-outbox-sweep", jobs, "outbox sweep")
 
-    def loop() -> None:
-        while not stop.wait(every_seconds):
-            try:
-                rt.queue.enqueue("outbox.sweep", older_than_seconds=every_seconds)
-            except Exception:
-                # The queue being down is exactly what the sweep is for; try again next period.
-                log.warning("outbox sweep could not be enqueued", exc_info=True)
 
-    threading.Thread(target=loop, name="assetport-outbox-sweep", daemon=True).start()
-    return stop
+def pending_items(rt: Runtime, task_name: str, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    """The oldest pending outbox items of one task, as (id, args): a coalescing job folds them into its
+    own run and then marks them done with ``mark_folded``."""
+    with rt.db.session() as session:
+        rows = session.execute(
+            select(OutboxItem.id, OutboxItem.args)
+            .where(OutboxItem.task == task_name, OutboxItem.done_at.is_(None))
+            .order_by(OutboxItem.id)
+            .limit(limit)
+        ).all()
+    return [(int(item_id), dict(args or {})) for item_id, args in rows]
+
+
+def mark_folded(rt: Runtime, item_ids: list[int]) -> None:
+    """Mark outbox items done whose work a coalescing job has just done (items done meanwhile stay)."""
+    if not item_ids:
+        return
+    with rt.db.transaction() as session:
+        session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(item_ids), OutboxItem.done_at.is_(None))
+            .values(done_at=utcnow())
+        )

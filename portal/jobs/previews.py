@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models import AssetVersion, PreviewState, Rendition
 from portal.errors import RejectedFile
@@ -55,6 +56,16 @@ def build_previews(rt: Runtime, version_id: int, force: bool = False) -> None:
             session.add(row)
         version.preview_state = PreviewState.READY
         version.preview_error = None
+        _queue_embedding(rt, session, version_id)
+
+
+def _queue_embedding(rt: Runtime, session: Session, version_id: int) -> None:
+    """With vision on, the new preview is what the model looks at: embed and tag it after commit."""
+    from portal.jobs import outbox
+    from portal.services.vision_model import vision_enabled
+
+    if vision_enabled(rt.settings):
+        outbox.record(session, "vision.embed", version_ids=[version_id])
 
 
 def _set_state(rt: Runtime, version_id: int, state: PreviewState, error: str | None) -> None:

@@ -6,6 +6,7 @@ import logging
 import queue as stdqueue
 import threading
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ class EagerQueue:
 
 Job = tuple[str, dict[str, Any]] | None
 # Lanes with their own worker threads; other work shares the default lane.
-LANE_THREADS = {"search": 1}
+# Vision: one model pass at a time (the model uses every core itself) and batches gather meanwhile.
+LANE_THREADS = {"search": 1, "vision": 1}
 
 
 class ThreadQueue:
@@ -62,6 +64,7 @@ class ThreadQueue:
         self.rt = rt
         sizes: dict[str | None, int] = {None: threads}
         sizes.update(LANE_THREADS)
+        self._sizes = sizes
         self._queues: dict[str | None, stdqueue.Queue[Job]] = {lane: stdqueue.Queue() for lane in sizes}
         self._threads = [
             threading.Thread(
@@ -108,10 +111,9 @@ class ThreadQueue:
                 return True
 
     def shutdown(self) -> None:
-        for lane, jobs in self._queues.items():
-            for t in self._threads:
-                if t.name.startswith(f"assetport-{lane or 'worker'}-"):
-                    jobs.put(None)
+        for lane, count in self._sizes.items():
+            for _ in range(count):
+                self._queues[lane].put(None)
         for t in self._threads:
             t.join(timeout=10)
 
@@ -128,6 +130,25 @@ def _join_one(jobs: stdqueue.Queue[Job], deadline: float | None) -> bool:
 
     threading.Thread(target=wait, daemon=True).start()
     return done.wait(max(0.0, deadline - time.monotonic()))
+
+
+def start_periodic(
+    rt: Runtime, every_seconds: float, thread_name: str, jobs: Sequence[tuple[str, dict[str, Any]]], what: str
+) -> threading.Event:
+    """Enqueue ``jobs`` every ``every_seconds`` from a daemon thread; set the returned event to stop it.
+    A down queue is logged as ``what`` and tried again next period."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every_seconds):
+            try:
+                for name, kwargs in jobs:
+                    rt.queue.enqueue(name, **kwargs)
+            except Exception:
+                log.warning("%s could not be enqueued", what, exc_info=True)
+
+    threading.Thread(target=loop, name=thread_name, daemon=True).start()
+    return stop
 
 
 class RQQueue:

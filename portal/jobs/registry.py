@@ -38,5 +38,10 @@ def run_task(rt: Runtime, name: str, kwargs: dict[str, Any]) -> Any:
 def _load_builtin_tasks() -> None:
     # Imported lazily: the job modules import services, which import this registry.
     import portal.jobs.outbox
+    import portal.jobs.packages
     import portal.jobs.previews
-    import portal.jobs.search  # noqa: F401
+    import portal.jobs.renditions
+    import portal.jobs.rights
+    import portal.jobs.search
+    import portal.jobs.vision
+    import portal.jobs.webhooks  # noqa: F401

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import select, update
-
 from indexer.sync import asset_ids_for_products, rebuild_all, sync_assets
-from models import OutboxItem
-from models.base import utcnow
+from portal.jobs import outbox
 from portal.jobs.queue import ThreadQueue
 from portal.jobs.registry import task
 from portal.runtime import Runtime
+from portal.services.vision_store import index_vector_loader
 
 SYNC_TASK = "search.sync"
 # Pending sync items folded into one index write; the rest wait for the next run.
@@ -32,25 +30,13 @@ def sync(rt: Runtime, asset_ids: list[int]) -> int:
         # On the in-process search lane (one thread, nothing else waits on it) let the burst gather:
         # every index commit costs a new text segment, so fewer, larger writes save most of the work.
         time.sleep(rt.settings.search_sync_linger)
-    with rt.db.session() as session:
-        pending = session.execute(
-            select(OutboxItem.id, OutboxItem.args)
-            .where(OutboxItem.task == SYNC_TASK, OutboxItem.done_at.is_(None))
-            .order_by(OutboxItem.id)
-            .limit(MAX_COALESCED_ITEMS)
-        ).all()
+    pending = outbox.pending_items(rt, SYNC_TASK, MAX_COALESCED_ITEMS)
     ids = {int(i) for i in asset_ids}
     for _, args in pending:
         ids.update(int(i) for i in args.get("asset_ids", []))
     # Documents are built after the pending items were read, so they show at least those changes.
-    report = sync_assets(rt.search(), rt.db.session, sorted(ids))
-    if pending:
-        with rt.db.transaction() as session:
-            session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.id.in_([item_id for item_id, _ in pending]), OutboxItem.done_at.is_(None))
-                .values(done_at=utcnow())
-            )
+    report = sync_assets(rt.search(), rt.db.session, sorted(ids), vectors=index_vector_loader(rt.settings))
+    outbox.mark_folded(rt, [item_id for item_id, _ in pending])
     return report.indexed + report.deleted
 
 
@@ -65,4 +51,4 @@ def sync_products(rt: Runtime, article_numbers: list[str], model_codes: list[str
 @task("search.rebuild")
 def rebuild(rt: Runtime) -> int:
     """Build a fresh index of every asset and swap it in."""
-    return rebuild_all(rt.search(), rt.db.session)
+    return rebuild_all(rt.search(), rt.db.session, vectors=index_vector_loader(rt.settings))

@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session, selectinload
 from models import Asset, AssetVersion, AuditEvent, Rendition
 from portal.services import linking
 from portal.services.paging import Page
-from portal.services.policy import Viewer, can_edit, require_view, visible_assets
+from portal.services.policy import (
+    Viewer,
+    can_edit,
+    public_status,
+    require_view,
+    served_version_id,
+    visible_assets,
+)
 
 
 def list_assets(
@@ -90,15 +97,26 @@ def version_to_dict(version: AssetVersion, *, include_private: bool) -> dict[str
     return data
 
 
-def asset_summary(asset: Asset) -> dict[str, Any]:
-    """The short JSON form used in listings."""
-    current = asset.current_version
+def served_version(viewer: Viewer | None, asset: Asset) -> AssetVersion | None:
+    """The version this viewer gets (staff: current; partners and the public: the approved one)."""
+    if viewer is None:
+        return asset.current_version
+    served = served_version_id(viewer, asset)
+    if served == asset.current_version_id:
+        return asset.current_version
+    return next((v for v in asset.versions if v.id == served), None)
+
+
+def asset_summary(asset: Asset, viewer: Viewer | None = None) -> dict[str, Any]:
+    """The short JSON form used in listings; with a viewer, what that viewer may know (partners see the
+    approved version's facts and the released status, not a newer version that is still in review)."""
+    current = served_version(viewer, asset)
     return {
         "id": asset.id,
         "title": asset.title,
         "original_filename": asset.original_filename,
         "media_kind": asset.media_kind,
-        "status": asset.status,
+        "status": public_status(viewer, asset) if viewer is not None else asset.status,
         "visibility": asset.visibility,
         "width": current.width if current else None,
         "height": current.height if current else None,
@@ -113,7 +131,9 @@ def asset_detail(session: Session, viewer: Viewer, asset_id: int) -> dict[str, A
     """Everything about one asset for the API: metadata, links, linked article numbers, versions."""
     asset = get_asset(session, viewer, asset_id)
     staff = can_edit(viewer)
-    data = asset_summary(asset)
+    data = asset_summary(asset, viewer)
+    served = served_version_id(viewer, asset)
+    versions = asset.versions if staff else [v for v in asset.versions if v.id == served]
     data.update(
         {
             "description": asset.description,
@@ -132,8 +152,8 @@ def asset_detail(session: Session, viewer: Viewer, asset_id: int) -> dict[str, A
                 for link in asset.links
             ],
             "article_numbers": linking.article_numbers_for_asset(session, asset.id),
-            "current_version": asset.current_version_id,
-            "versions": [version_to_dict(v, include_private=staff) for v in asset.versions],
+            "current_version": asset.current_version_id if staff else served,
+            "versions": [version_to_dict(v, include_private=staff) for v in versions],
             "updated_at": asset.updated_at.isoformat(),
         }
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -20,7 +19,6 @@ from models import (
     AssetProduct,
     AssetTag,
     AssetVersion,
-    AuditEvent,
     LinkSource,
     PreviewState,
     Product,
@@ -28,9 +26,13 @@ from models import (
 )
 from portal.errors import NotFound, ValidationError
 from portal.services import assets as asset_service
-from portal.services import audit, linking, search_sync
+from portal.services import audit, linking, search_sync, webhooks
 from portal.services.paging import Page
-from portal.services.policy import Viewer, can_edit, require_role, visible_assets
+from portal.services.policy import (
+    Viewer,
+    require_role,
+    visible_assets,
+)
 
 MAX_QUERY = 200
 MAX_TITLE = 500
@@ -197,80 +199,6 @@ def product_detail(
 # --- asset detail -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LinkRow:
-    """One product link as the detail page lists it."""
-
-    id: int
-    kind: str  # "article" (one variant) or "model" (every variant of a model code)
-    key: str
-    source: str
-    name: str | None  # the product's name (for a model code: its first variant's)
-    variants: int  # products the link covers
-
-
-@dataclass
-class AssetPage:
-    """Everything the asset detail page shows; private metadata only for staff."""
-
-    asset: Asset
-    version: AssetVersion | None
-    versions: list[AssetVersion]
-    products: list[Product]
-    links: list[LinkRow]
-    audit: list[AuditEvent]
-    editable: bool
-    camera: str | None
-    captured: str | None
-    keywords: list[str]
-    private: dict[str, Any]
-
-
-def _camera(embedded: Mapping[str, Any]) -> str | None:
-    parts = [str(embedded[k]).strip() for k in ("camera_make", "camera_model") if embedded.get(k)]
-    if len(parts) == 2 and parts[1].lower().startswith(parts[0].lower()):
-        parts = parts[1:]
-    return " ".join(parts) or None
-
-
-def asset_page(session: Session, viewer: Viewer, asset_id: int) -> AssetPage:
-    """The data of an asset's detail page (NotFound when the viewer may not see it)."""
-    asset = asset_service.get_asset(session, viewer, asset_id)
-    staff = can_edit(viewer)
-    version = asset.current_version
-    embedded: Mapping[str, Any] = (version.embedded if version else None) or {}
-    keywords = embedded.get("keywords") or []
-    products = linking.products_for_asset(session, asset.id)
-    return AssetPage(
-        asset=asset,
-        version=version,
-        versions=sorted(asset.versions, key=lambda v: v.number, reverse=True),
-        products=products,
-        links=_link_rows(asset.links, products),
-        audit=asset_service.audit_trail(session, asset.id) if staff else [],
-        editable=staff,
-        camera=_camera(embedded),
-        captured=str(embedded["captured_at"]) if embedded.get("captured_at") else None,
-        keywords=[str(k) for k in keywords] if isinstance(keywords, list) else [str(keywords)],
-        private=dict(version.private or {}) if staff and version is not None else {},
-    )
-
-
-def _link_rows(links: list[AssetProduct], products: list[Product]) -> list[LinkRow]:
-    rows = []
-    for link in links:
-        if link.article_number:
-            covered = [p for p in products if p.article_number == link.article_number]
-            kind = "article"
-        else:
-            covered = [p for p in products if p.model_code == link.model_code]
-            kind = "model"
-        rows.append(
-            LinkRow(link.id, kind, link.key, link.source, covered[0].name if covered else None, len(covered))
-        )
-    return sorted(rows, key=lambda r: (r.kind != "article", r.key))
-
-
 def link_product(
     session: Session, viewer: Viewer, asset_id: int, key: str, *, ip: str | None = None
 ) -> AssetProduct:
@@ -378,4 +306,5 @@ def update_asset_metadata(
     if changed:
         audit.record(session, "asset.edit", actor_id=viewer.user_id, asset_id=asset.id, ip=ip, fields=changed)
         search_sync.assets_changed(session, [asset.id])
+        webhooks.emit_asset_event(session, "asset.updated", asset.id)
     return changed

@@ -128,7 +128,7 @@ def _ingest(
         existing = find_by_sha(session, sha)
     if existing is not None:
         return _known_bytes(rt, existing, filename, link_keys, user_id, ip)
-    info = _probe(rt, path, sha)
+    info = probe_for_storage(rt, path, sha)
     rt.blobs.put_file(path, expected_sha256=sha)
     try:
         with rt.db.transaction() as session:
@@ -199,8 +199,9 @@ def _known_bytes(
         return IngestResult(filename, asset.id, version.id, created=False, status=200, linked=added)
 
 
-def _probe(rt: Runtime, path: Path, sha: str) -> MediaInfo:
-    """Verify and describe the file; keep the decoded first frame for a preview job in this process."""
+def probe_for_storage(rt: Runtime, path: Path, sha: str) -> MediaInfo:
+    """Verify and describe a file before it is stored (rejects unsupported, corrupt files and bombs);
+    keep the decoded first frame for a preview job in this process."""
     if not rt.jobs_in_process:
         return probe_file(path, rt.settings.max_image_pixels)
     info, base = probe_with_base(path, rt.settings.max_image_pixels)
@@ -237,9 +238,30 @@ def _create_rows(
     )
     session.add(asset)
     session.flush()
-    version = AssetVersion(
-        asset_id=asset.id,
-        number=1,
+    version = build_version(info, sha, size, filename, user_id, asset_id=asset.id, number=1)
+    session.add(version)
+    session.flush()
+    asset.current_version_id = version.id
+    for keyword in _keywords(meta):
+        session.add(AssetTag(asset_id=asset.id, tag=keyword, source="embedded"))
+    return asset, version
+
+
+def build_version(
+    info: MediaInfo,
+    sha: str,
+    size: int,
+    filename: str,
+    user_id: int | None,
+    *,
+    asset_id: int,
+    number: int,
+) -> AssetVersion:
+    """A new (unsaved) version row from a probed file (new assets and new versions alike)."""
+    meta = info.embedded
+    return AssetVersion(
+        asset_id=asset_id,
+        number=number,
         sha256=sha,
         size_bytes=size,
         original_filename=filename,
@@ -263,12 +285,6 @@ def _create_rows(
         preview_state=PreviewState.PENDING.value,
         uploaded_by_id=user_id,
     )
-    session.add(version)
-    session.flush()
-    asset.current_version_id = version.id
-    for keyword in _keywords(meta):
-        session.add(AssetTag(asset_id=asset.id, tag=keyword, source="embedded"))
-    return asset, version
 
 
 def _link(

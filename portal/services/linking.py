@@ -149,13 +149,26 @@ def resolve_keys(session: Session, keys: Sequence[str]) -> list[LinkTarget]:
 # --- creating and removing links ---------------------------------------------------------------------
 
 
+def _announce(
+    session: Session, change: str, asset_ids: Sequence[int], articles: Sequence[str | None],
+    models: Sequence[str | None],
+) -> None:  # fmt: skip
+    """``product.assets_changed`` in the same transaction as the link change (outbox: nothing is lost)."""
+    # Imported here: the webhooks module uses this one for the article numbers of its payloads.
+    from portal.services import webhooks
+
+    webhooks.emit_links_changed(session, change, asset_ids, articles, models)
+
+
 def _ensure_link(
-    asset: Asset, target: LinkTarget, source: LinkSource | str, user_id: int | None
+    session: Session, asset: Asset, target: LinkTarget, source: LinkSource | str, user_id: int | None
 ) -> AssetProduct:
     """The asset's link to ``target``, created when missing (from whatever source: one link per target)."""
     for link in asset.links:
         if link.article_number == target.article_number and link.model_code == target.model_code:
             return link
+    if asset.id is not None:  # a transient asset is announced by whoever saves it
+        _announce(session, "linked", [asset.id], [target.article_number], [target.model_code])
     link = AssetProduct(
         article_number=target.article_number,
         model_code=target.model_code,
@@ -186,7 +199,7 @@ def link_asset_by_filename(session: Session, asset: Asset, filename: str, patter
     asset.link_key = key or keys[-1]
     if key is None:
         return []
-    link = _ensure_link(asset, found[key], LinkSource.FILENAME, None)
+    link = _ensure_link(session, asset, found[key], LinkSource.FILENAME, None)
     _flush_if_attached(session, asset)
     return [link]
 
@@ -215,7 +228,7 @@ def link_pending_assets(session: Session, article_numbers: Sequence[str], model_
     for ids in _chunks(sorted(pending)):
         links = select(AssetProduct.asset_id, AssetProduct.article_number, AssetProduct.model_code)
         existing.update((a, n, m) for a, n, m in session.execute(links.where(AssetProduct.asset_id.in_(ids))))
-    created = 0
+    created: list[tuple[int, str | None, str | None]] = []
     for asset_id, link_key in sorted(pending.items()):
         target = found.get(link_key)
         if target is None or (asset_id, target.article_number, target.model_code) in existing:
@@ -229,14 +242,17 @@ def link_pending_assets(session: Session, article_numbers: Sequence[str], model_
             )
         )
         existing.add((asset_id, target.article_number, target.model_code))
-        created += 1
+        created.append((asset_id, target.article_number, target.model_code))
         # An Asset already loaded in this session would otherwise show its old list of links.
         loaded = session.identity_map.get(identity_key(Asset, asset_id))
         if loaded is not None:
             session.expire(loaded, ["links"])
     if created:
         session.flush()
-    return created
+        for batch in _chunks(created):
+            _announce(session, "linked", [a for a, _n, _m in batch], [n for _a, n, _m in batch],
+                      [m for _a, _n, m in batch])  # fmt: skip
+    return len(created)
 
 
 def add_link(
@@ -251,7 +267,7 @@ def add_link(
     targets = resolve_keys(session, [text])
     if not targets:
         raise NotFound(f"unknown article number or model code: {text[:MAX_KEY_LENGTH]}")
-    link = _ensure_link(asset, targets[0], source, user_id)
+    link = _ensure_link(session, asset, targets[0], source, user_id)
     _flush_if_attached(session, asset)
     return link
 
@@ -264,8 +280,10 @@ def remove_link(session: Session, asset: Asset, link_id: int) -> None:
     if link.source == LinkSource.FILENAME.value and (asset.link_key or "").lower() == link.key.lower():
         # Forget the file-name key too, or a later import of a new variant would bring the link back.
         asset.link_key = None
+    target = (link.article_number, link.model_code)
     asset.links.remove(link)  # delete-orphan cascade deletes the row
     session.flush()
+    _announce(session, "unlinked", [asset.id], [target[0]], [target[1]])
 
 
 # --- queries -----------------------------------------------------------------------------------------

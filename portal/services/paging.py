@@ -9,6 +9,10 @@ from portal.errors import ValidationError
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 200
+# Bounds that keep hostile numbers out of the database driver (an overflow there is a 500):
+# ids are 32-bit integer columns on PostgreSQL; no listing has anywhere near a million pages.
+MAX_ID = 2**31 - 1
+MAX_PAGE = 1_000_000
 
 
 @dataclass
@@ -33,6 +37,6 @@ def parse_paging(page: Any, size: Any, default_size: int = 48) -> tuple[int, int
         s = int(size) if size not in (None, "") else default_size
     except (TypeError, ValueError):
         raise ValidationError("page and size must be whole numbers") from None
-    if p < 1 or not 1 <= s <= MAX_PAGE_SIZE:
-        raise ValidationError(f"page must be >= 1 and size between 1 and {MAX_PAGE_SIZE}")
+    if not 1 <= p <= MAX_PAGE or not 1 <= s <= MAX_PAGE_SIZE:
+        raise ValidationError(f"page must be 1 to {MAX_PAGE} and size between 1 and {MAX_PAGE_SIZE}")
     return p, s

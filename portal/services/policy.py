@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
+from indexer.documents import public_status as public_status_of
 from models import Asset, AssetStatus, Role, Visibility
 from models.base import utcnow
 from portal.errors import AuthenticationRequired, NotFound, PermissionDenied
@@ -35,19 +36,31 @@ STAFF = Role.EDITOR
 PARTNER_VISIBILITIES = (Visibility.PARTNER.value, Visibility.PUBLIC.value)
 
 
+def released() -> ColumnElement[bool]:
+    """Assets with an approved version out: approved, or a newer version in review while the last
+    approved one stays what partners and the public get (``indexer.documents.public_status``)."""
+    return or_(
+        Asset.status == AssetStatus.APPROVED.value,
+        and_(Asset.status == AssetStatus.IN_REVIEW.value, Asset.approved_version_id.is_not(None)),
+    )
+
+
+def is_released(asset: Asset) -> bool:
+    """The Python twin of ``released``: the index's ``public_status`` rule, applied to one asset."""
+    return public_status_of(asset.status, asset.approved_version_id) == AssetStatus.APPROVED.value
+
+
 def visible_assets(viewer: Viewer, now: datetime | None = None) -> ColumnElement[bool]:
     """A SQL condition selecting the assets this viewer may see (used in every listing)."""
     if viewer.at_least(STAFF):
         return true()
     moment = now or utcnow()
-    released = and_(
-        Asset.status == AssetStatus.APPROVED.value,
-        or_(Asset.rights_expire_at.is_(None), Asset.rights_expire_at > moment),
-    )
+    # Expiry is compared with the clock here (and in the search query), so it hides an asset at once.
+    out = and_(released(), or_(Asset.rights_expire_at.is_(None), Asset.rights_expire_at > moment))
     if viewer.role == Role.PARTNER:
-        return and_(released, Asset.visibility.in_(PARTNER_VISIBILITIES))
+        return and_(out, Asset.visibility.in_(PARTNER_VISIBILITIES))
     if viewer.role is None:
-        return and_(released, Asset.visibility == Visibility.PUBLIC.value)
+        return and_(out, Asset.visibility == Visibility.PUBLIC.value)
     return false()
 
 
@@ -56,7 +69,7 @@ def can_view(viewer: Viewer, asset: Asset, now: datetime | None = None) -> bool:
     if viewer.at_least(STAFF):
         return True
     moment = now or utcnow()
-    if asset.status != AssetStatus.APPROVED.value:
+    if not is_released(asset):
         return False
     if asset.rights_expire_at is not None and asset.rights_expire_at <= moment:
         return False
@@ -80,6 +93,47 @@ def require_role(viewer: Viewer, role: Role) -> None:
         raise PermissionDenied(f"this needs the {role.value} role or higher")
 
 
-def can_edit(viewer: Viewer) -> bool:
-    """Editors and above may upload, edit metadata and link products."""
-    return viewer.at_least(Role.EDITOR)
+def can_edit(viewer: Viewer, asset: Asset | None = None) -> bool:
+    """Editors and above may upload, edit metadata, rights and visibility, link products, add versions;
+    an archived asset is frozen until a manager restores it."""
+    if not viewer.at_least(Role.EDITOR):
+        return False
+    return asset is None or asset.status != AssetStatus.ARCHIVED.value or viewer.at_least(Role.MANAGER)
+
+
+def can_download(viewer: Viewer, asset: Asset, preset: str, now: datetime | None = None) -> bool:
+    """Whether the viewer may fetch this asset's bytes in ``preset`` (original, thumb, preview or a
+    channel rendition): staff always; partners and the public when they may see the asset and an
+    approved version exists to serve. Every file, rendition, package and share-link download asks this."""
+    if not preset or not can_view(viewer, asset, now):
+        return False
+    return served_version_id(viewer, asset) is not None
+
+
+def require_download(viewer: Viewer, asset: Asset | None, preset: str) -> Asset:
+    """The asset when the viewer may download it in ``preset``; NotFound otherwise (no id probing)."""
+    if asset is None or not can_download(viewer, asset, preset):
+        raise NotFound("asset not found")
+    return asset
+
+
+def require_edit(viewer: Viewer, asset: Asset) -> None:
+    """Raise unless the viewer may change this asset (the caller checked visibility already)."""
+    require_role(viewer, Role.EDITOR)
+    if not can_edit(viewer, asset):
+        raise PermissionDenied("this asset is archived; a manager must restore it before it can change")
+
+
+def served_version_id(viewer: Viewer, asset: Asset) -> int | None:
+    """The version whose bytes this viewer gets: staff work on the current version; partners and the
+    public get the last approved one, so a new upload in review never leaks before it is approved."""
+    if viewer.at_least(STAFF):
+        return asset.current_version_id
+    return asset.approved_version_id or asset.current_version_id
+
+
+def public_status(viewer: Viewer, asset: Asset) -> str:
+    """The status shown to this viewer: partners and the public see a released asset as approved."""
+    if viewer.at_least(STAFF) or not is_released(asset):
+        return asset.status
+    return AssetStatus.APPROVED.value

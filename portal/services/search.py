@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -15,13 +16,16 @@ from indexer.schema import ATTR_PREFIX, attr_field, is_facet_field
 from models import Product, SavedSearch
 from portal.errors import AuthenticationRequired, Conflict, NotFound, ValidationError
 from portal.runtime import Runtime
-from portal.services.policy import Viewer
+from portal.services.paging import MAX_ID, parse_paging
+from portal.services.policy import STAFF, Viewer
 
 FILTER_PREFIX = "f."
 MAX_ATTRIBUTE_FACETS = 8
 MAX_SAVED_NAME = 200
 # Values per facet: the page shows the top few and expands to the rest on request.
 FACET_VALUES = 50
+# What ``secrets.token_urlsafe`` makes for a search-by-image token (portal.services.vision_similar).
+IMAGE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,19 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     size: int = 48
+    # Vision (see portal.services.vision_similar): rank by likeness to an asset, fuse a text embedding with
+    # the keyword search, and hide hits less similar than ``min_score`` (cosine, 0..1).
+    similar_to: int | None = None
+    semantic: bool = False
+    min_score: float = 0.0
+    # Search by image: the token of an uploaded image's vector kept for a while in the runtime cache
+    # (never the image), so facet clicks and paging keep the image query.
+    image: str = ""
+
+    @property
+    def uses_vision(self) -> bool:
+        """True when the search needs the vision model or stored vectors."""
+        return self.similar_to is not None or self.semantic or self.min_score > 0 or bool(self.image)
 
     def query_string(self, **changes: Any) -> str:
         """The URL query for this state, optionally changed (e.g. ``page=2``)."""
@@ -49,6 +66,8 @@ class SearchParams:
             pairs.append(("page", str(state["page"])))
         if int(state["size"]) != 48:
             pairs.append(("size", str(state["size"])))
+        pairs.extend(_vision_pairs({"similar_to": self.similar_to, "semantic": self.semantic,
+                                    "min_score": self.min_score, "image": self.image, **changes}))
         return urlencode(pairs)
 
     def toggled(self, name: str, value: str) -> str:
@@ -61,6 +80,38 @@ class SearchParams:
             values.append(value)
         clean = {k: tuple(v) for k, v in filters.items() if v}
         return self.query_string(filters=clean, page=1)
+
+
+def _vision_pairs(state: Mapping[str, Any]) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    if state.get("similar_to"):
+        pairs.append(("similar_to", str(state["similar_to"])))
+    if state.get("semantic"):
+        pairs.append(("semantic", "1"))
+    if float(state.get("min_score") or 0) > 0:
+        pairs.append(("min_score", f"{float(state['min_score']):g}"))
+    if state.get("image"):
+        pairs.append(("image", str(state["image"])))
+    return pairs
+
+
+def _vision_params(one: Callable[[str], str]) -> dict[str, Any]:
+    """``similar_to`` (asset id), ``semantic`` (1/true/on), ``min_score`` (0..1); bad values are a 422."""
+    raw_id, raw_score = one("similar_to"), one("min_score")
+    try:
+        similar_to = int(raw_id) if raw_id else None
+        min_score = float(raw_score) if raw_score else 0.0
+    except ValueError:
+        raise ValidationError("similar_to must be an asset id and min_score a number from 0 to 1") from None
+    if similar_to is not None and not 1 <= similar_to <= MAX_ID:
+        raise ValidationError("similar_to must be a positive asset id")
+    if not 0.0 <= min_score <= 1.0:
+        raise ValidationError("min_score must be between 0 and 1")
+    semantic = one("semantic").lower() in ("1", "true", "on", "yes")
+    image = one("image")
+    if image and not IMAGE_TOKEN.fullmatch(image):
+        raise ValidationError("image must be the token of a search by image")
+    return {"similar_to": similar_to, "semantic": semantic, "min_score": min_score, "image": image}
 
 
 def parse_params(args: Mapping[str, Sequence[str]], default_size: int = 48) -> SearchParams:
@@ -83,17 +134,11 @@ def parse_params(args: Mapping[str, Sequence[str]], default_size: int = 48) -> S
     sort = one("sort") or "relevance"
     if sort not in SORTS:
         raise ValidationError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
-    try:
-        page = int(one("page") or 1)
-        size = int(one("size") or default_size)
-    except ValueError:
-        raise ValidationError("page and size must be whole numbers") from None
-    if page < 1 or not 1 <= size <= 200:
-        raise ValidationError("page must be >= 1 and size between 1 and 200")
+    page, size = parse_paging(one("page"), one("size"), default_size)
     text = one("q")
     if len(text) > 1000:
         raise ValidationError("search text is longer than 1000 characters")
-    return SearchParams(text=text, filters=filters, sort=sort, page=page, size=size)
+    return SearchParams(text=text, filters=filters, sort=sort, page=page, size=size, **_vision_params(one))
 
 
 def facet_fields(params: SearchParams, attribute_names: Sequence[str]) -> tuple[str, ...]:
@@ -131,11 +176,17 @@ def cached_attribute_names(rt: Runtime, categories: Sequence[str]) -> list[str]:
 def run_search(rt: Runtime, viewer: Viewer, params: SearchParams) -> SearchResult:
     """Search as this viewer: their role is compiled into the query (results, totals and facets)."""
     names = cached_attribute_names(rt, params.filters.get("category", ()))
+    filters, facets = dict(params.filters), facet_fields(params, names)
+    if not viewer.at_least(STAFF):
+        # Partners and the public go by the public status: a newer version in review stays hidden.
+        if "status" in filters:
+            filters["public_status"] = filters.pop("status")
+        facets = tuple(f for f in facets if f != "status")
     try:
         query = PortalQuery(
             text=params.text,
-            filters=params.filters,
-            facets=facet_fields(params, names),
+            filters=filters,
+            facets=facets,
             sort=params.sort,
             page=params.page,
             size=params.size,
@@ -144,11 +195,22 @@ def run_search(rt: Runtime, viewer: Viewer, params: SearchParams) -> SearchResul
         )
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
+    if params.uses_vision:
+        from portal.services.vision_similar import vision_search
+
+        return vision_search(rt, viewer, params, query)
     return rt.search().search(query)
 
 
-def result_to_dict(result: SearchResult, params: SearchParams) -> dict[str, Any]:
-    """The JSON form of a result: hits with their main fields, total, facets with counts."""
+def result_to_dict(
+    result: SearchResult, params: SearchParams, viewer: Viewer | None = None
+) -> dict[str, Any]:
+    """The JSON form of a result: hits with their main fields, total, facets with counts.
+
+    Partners and the public see the released status (an approved asset with a newer version in review is
+    "approved" to them), never the internal workflow state.
+    """
+    status_field = "status" if viewer is None or viewer.at_least(STAFF) else "public_status"
     return {
         "total": result.total,
         "page": params.page,
@@ -161,7 +223,7 @@ def result_to_dict(result: SearchResult, params: SearchParams) -> dict[str, Any]
                 "article_numbers": list(hit.doc.get("article_numbers") or []),
                 "product_names": list(hit.doc.get("product_names") or []),
                 "file_type": hit.doc.get("file_type"),
-                "status": hit.doc.get("status"),
+                "status": hit.doc.get(status_field),
                 "thumbnail_url": f"/a/{hit.id}/thumb",
                 "url": f"/assets/{hit.id}",
             }

@@ -11,8 +11,8 @@ from flask_login import login_required
 
 from models import Role
 from portal.errors import NotFound, ValidationError
+from portal.services import asset_page, catalog
 from portal.services import assets as asset_service
-from portal.services import catalog
 from portal.services.paging import parse_paging
 from portal.services.policy import can_edit, require_role
 from portal.web.context import client_ip, runtime, viewer
@@ -94,7 +94,7 @@ def _render_detail(
     asset_id: int, status: int = 200, form: dict[str, str] | None = None
 ) -> ResponseReturnValue:
     with runtime().db.session() as session:
-        data = catalog.asset_page(session, viewer(), asset_id)
+        data = asset_page.asset_page(session, viewer(), asset_id)
         return render_template("assets/detail.html", page=data, asset=data.asset, form=form or {}), status
 
 

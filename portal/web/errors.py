@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from portal.errors import AuthenticationRequired, PortalError
+from portal.errors import AuthenticationRequired, PermissionDenied, PortalError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,12 @@ def register_error_handlers(app: Flask) -> None:
     def _portal_error(exc: PortalError) -> ResponseReturnValue:
         if exc.status >= 500:
             log.error("%s: %s", exc.code, exc.message)
-        return error_response(exc.status, exc.code, exc.message)
+        if isinstance(exc, PermissionDenied):
+            _audit_denial(exc)
+        response = make_response(error_response(exc.status, exc.code, exc.message))
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.detail.get("retry_after", 60))
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> ResponseReturnValue:
@@ -69,3 +74,25 @@ def register_error_handlers(app: Flask) -> None:
 def _unauthorized() -> ResponseReturnValue:
     exc = AuthenticationRequired("please log in")
     return error_response(exc.status, exc.code, exc.message)
+
+
+def _audit_denial(exc: PermissionDenied) -> None:
+    """Record a refused request in the audit trail (its own transaction: the request's was rolled back)."""
+    from portal.services.audit import record
+    from portal.web.context import client_ip, runtime, viewer
+
+    try:
+        asset_id = (request.view_args or {}).get("asset_id")
+        with runtime().db.transaction() as session:
+            record(
+                session,
+                "permission.denied",
+                actor_id=viewer().user_id,
+                asset_id=asset_id if isinstance(asset_id, int) else None,
+                target=f"{request.method} {request.path}"[:300],
+                ip=client_ip(),
+                reason=exc.message,
+            )
+    except Exception:
+        # The denial itself must still be answered; a failed audit write is logged, not raised.
+        log.exception("could not record a permission denial")

@@ -1,56 +1,78 @@
-"""File delivery: ``/a/<id>/<preset>`` (thumb, preview, original), permission-checked on every request."""
+"""File delivery: ``/a/<id>/<preset>`` (stable link, the released version) and ``/a/<id>/v/<n>/<preset>``
+(pinned version), permission-checked on every request by ``portal.services.renditions.deliver``."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 
-from models import AssetVersion
-from portal.errors import NotFound
-from portal.services import assets as asset_service
-from portal.web.context import runtime, viewer
+from portal.errors import AuthenticationRequired, NotFound
+from portal.runtime import Runtime
+from portal.services import renditions
+from portal.services.public_delivery import FILE_CSP, VIEW_PRESETS, safe_mimetype
+from portal.services.renditions import Delivery
+from portal.web import public
+from portal.web.context import client_ip, runtime, viewer
 
 files_bp = Blueprint("files", __name__)
-PREVIEW_PRESETS = ("thumb", "preview")
-# Types a browser may render inline; everything else (SVG, HTML, PDF, ...) is sent as an attachment.
-INLINE_SAFE = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"}
+# Shared caches may keep a public file briefly and must then revalidate with the ETag (a newly approved
+# version or a changed preset changes it); pinned versions change less often.
+STABLE_PUBLIC = "public, max-age=300, must-revalidate"
+PINNED_PUBLIC = "public, max-age=3600, must-revalidate"
+PRIVATE = "private, max-age=300, must-revalidate"
 
 
 @files_bp.get("/a/<int:asset_id>/<preset>")
-@login_required
 def asset_file(asset_id: int, preset: str) -> ResponseReturnValue:
-    """Serve the current version's original or one of its previews."""
+    """The released (partners, public) or current (staff) version in ``preset`` or ``original``."""
+    return send_delivery(_deliver(asset_id, preset, None), STABLE_PUBLIC)
+
+
+@files_bp.get("/a/<int:asset_id>/v/<int:number>/<preset>")
+def pinned_file(asset_id: int, number: int, preset: str) -> ResponseReturnValue:
+    """One version of an asset by its number (partners and the public: only the released one)."""
     rt = runtime()
     with rt.db.session() as session:
-        asset = asset_service.get_asset(session, viewer(), asset_id)
-        version = session.get(AssetVersion, asset.current_version_id) if asset.current_version_id else None
-        if version is None:
-            raise NotFound("this asset has no file")
-        if preset == "original":
-            sha, mime, name = version.sha256, version.mime_type, version.original_filename
-        elif preset in PREVIEW_PRESETS:
-            rendition = asset_service.rendition_for(session, version.id, preset)
-            if rendition is None:
-                raise NotFound(f"the {preset} of this asset is not ready yet")
-            sha, mime = rendition.sha256, rendition.mime_type
-            name = f"{asset.id}_{preset}.{mime.split('/')[-1]}"
-        else:
-            raise NotFound(f"unknown preset {preset!r}")
-    etag = f'"{sha}"'
-    if request.if_none_match.contains(sha):
-        return Response(status=304, headers={"ETag": etag})
-    inline = preset != "original" or mime in INLINE_SAFE
-    response = Response(rt.blobs.iter_chunks(sha), mimetype=mime, direct_passthrough=True)
-    response.headers["ETag"] = etag
-    # Private: permissions are checked per request, so shared caches must not keep the bytes.
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["Content-Disposition"] = _disposition("inline" if inline else "attachment", name)
+        version_id = renditions.version_id_by_number(session, asset_id, number)
+    return send_delivery(_deliver(asset_id, preset, version_id), PINNED_PUBLIC)
+
+
+def _deliver(asset_id: int, preset: str, version_id: int | None) -> Delivery:
+    rt: Runtime = runtime()
+    who = viewer()
+    with rt.db.session() as session:
+        try:
+            found = renditions.deliver(session, rt, who, asset_id, preset, version_id=version_id)
+        except NotFound:
+            if not who.is_authenticated:
+                # Anonymous visitors get public files only; for anything else the answer is "log in",
+                # whether or not the id exists.
+                raise AuthenticationRequired("please log in") from None
+            raise
+    if not who.is_authenticated:
+        # Anonymous visitors share the brand hub's limits on what is actually served (thumbnails apart
+        # from real downloads); refusals are not counted, since every refused id answers the same "log in".
+        public.limit("media" if preset in VIEW_PRESETS else "downloads")
+    renditions.record_download(rt, who, found, client_ip())
+    return found
+
+
+def send_delivery(found: Delivery, public_policy: str) -> Response:
+    """The response for a delivery (or 304): safe type, file CSP, nosniff, ETag; shared caching only for
+    released public bytes (``public_policy``), private otherwise."""
+    rt = runtime()
+    cache = public_policy if found.shared_cache else PRIVATE
+    if request.if_none_match.contains(found.sha256):
+        return Response(status=304, headers={"ETag": found.etag, "Cache-Control": cache})
+    response = Response(
+        rt.blobs.iter_chunks(found.sha256), mimetype=safe_mimetype(found.mime_type), direct_passthrough=True
+    )
+    response.headers["Content-Security-Policy"] = FILE_CSP
+    response.headers["ETag"] = found.etag
+    response.headers["Content-Length"] = str(found.size)
+    response.headers["Cache-Control"] = cache
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = public.disposition(
+        "inline" if found.inline else "attachment", found.filename
+    )
     return response
-
-
-def _disposition(kind: str, filename: str) -> str:
-    from urllib.parse import quote
-
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "").replace("?", "_")
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

@@ -7,12 +7,27 @@ from flask import Blueprint
 
 def blueprints() -> list[Blueprint]:
     """Every non-API blueprint of the portal."""
+    from portal.web.admin import admin_bp
     from portal.web.assets import assets_bp
     from portal.web.auth import auth_bp
+    from portal.web.brand import brand_bp
+    from portal.web.brand_admin import brand_admin_bp
     from portal.web.files import files_bp
     from portal.web.health import health_bp
+    from portal.web.packages import packages_bp
+    from portal.web.presets import presets_bp
     from portal.web.products import products_bp
+    from portal.web.review import review_bp
     from portal.web.search import search_bp
+    from portal.web.share import share_bp
     from portal.web.upload import upload_bp
+    from portal.web.vision import vision_bp
+    from portal.web.webhooks import webhooks_bp
 
-    return [auth_bp, assets_bp, search_bp, products_bp, upload_bp, files_bp, health_bp]
+    return [
+        auth_bp, assets_bp, search_bp, products_bp, upload_bp, files_bp, health_bp,
+        brand_bp, share_bp, brand_admin_bp,
+        vision_bp,
+        review_bp, admin_bp,
+        packages_bp, presets_bp, webhooks_bp,
+    ]  # fmt: skip

@@ -17,6 +17,7 @@ from flask_login import login_required
 
 from indexer.query import FacetValue, SearchHit, SearchResult
 from indexer.schema import ATTR_PREFIX
+from models import Role
 from portal.errors import Conflict, ValidationError
 from portal.services.search import (
     SearchParams,
@@ -229,8 +230,22 @@ def _saved(user_id: int | None) -> list[dict[str, Any]]:
 
 
 def _render(params: SearchParams, *, status: int = 200, save_name: str = "") -> ResponseReturnValue:
-    result = run_search(runtime(), viewer(), params)
+    return render_result(params, run_search(runtime(), viewer(), params), status=status, save_name=save_name)
+
+
+def render_result(
+    params: SearchParams,
+    result: SearchResult,
+    *,
+    status: int = 200,
+    save_name: str = "",
+    image_name: str = "",
+) -> ResponseReturnValue:
+    """The search page (or its htmx part) for a result; ``image_name`` marks a search by image."""
     context = _page_context(params, result)
+    context["can_share"] = viewer().at_least(Role.MANAGER)  # share links and collections: managers
+    context["image_name"] = image_name or _image_name(params)
+    context["similar"] = _similar_reference(params)
     headers = {"Vary": "HX-Request, HX-Target"}
     # htmx swaps only the facets and results; history restores (no HX-Target) and plain requests get the page.
     partial = (
@@ -244,9 +259,43 @@ def _render(params: SearchParams, *, status: int = 200, save_name: str = "") -> 
         headers["HX-Push-Url"] = search_url(params.query_string())
         return render_template("search/_body.html", **context), status, headers
     html = render_template(
-        "search/index.html", saved=_saved(viewer().user_id), save_name=save_name, **context
+        "search/index.html",
+        saved=_saved(viewer().user_id),
+        save_name=save_name,
+        collections=_collections() if context["can_share"] else [],
+        **context,
     )
     return html, status, headers
+
+
+def _collections() -> list[tuple[int, str]]:
+    """Collections a selection may be added to (``(id, name)``, by name)."""
+    from portal.services.collections import list_collections
+
+    with runtime().db.session() as session:
+        return [(c.id, c.name) for c in list_collections(session)]
+
+
+def _image_name(params: SearchParams) -> str:
+    """The file name of a search by image (its token was checked by the search that just ran)."""
+    if not params.image:
+        return ""
+    from portal.services.vision_similar import query_image
+
+    return query_image(runtime(), params.image).name
+
+
+def _similar_reference(params: SearchParams) -> dict[str, Any] | None:
+    """The asset a "find similar" search starts from (already permission-checked by the search)."""
+    if params.similar_to is None:
+        return None
+    from models import Asset
+
+    with runtime().db.session() as session:
+        asset = session.get(Asset, params.similar_to)
+        title = asset.title if asset is not None else f"Asset {params.similar_to}"
+    back = params.query_string(similar_to=None, min_score=0, page=1)
+    return {"id": params.similar_to, "title": title, "clear_url": search_url(back)}
 
 
 @search_bp.context_processor

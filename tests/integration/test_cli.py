@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import func, select
 
-from models import Asset, Product, User
+from models import Asset, AuditEvent, Product, User
+from models.brand import BrandSection
 from models.db import Database
 from portal.cli import main
 from tests.helpers import DEMO, ZOO, count
@@ -100,4 +102,15 @@ def test_demo_twice_duplicates_nothing(
     with db.session() as session:
         missing = [a for a in articles if not session.scalars(asset_ids_for_article(session, a)).first()]
     assert missing == []
+    # Released like a manager would, once: approved and public (audited), and the hub set up.
+    assert "demo assets released to the public: 45" in first.output
+    assert "demo assets released to the public: 0" in second.output
+    with db.session() as session:
+        states = set(session.execute(select(Asset.status, Asset.visibility)).all())
+        assert states == {("approved", "public")}
+        approvals = session.scalars(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("%approve%"))
+        ).one()
+        assert approvals == 45
+        assert len(session.scalars(select(BrandSection)).all()) == 3
     db.dispose()

@@ -418,6 +418,7 @@ def test_embedded_relevance_pages_are_exact_under_ties(
             "title": "photo" if i % 3 else "photo photo studio",
             "description": "studio" if i % 7 == 0 else "",
             "status": "approved",
+            "public_status": "approved",
             "visibility": "public" if i % 2 else "partner",
             "tags": ["a"] if i % 5 else ["b"],
             "created_at": i,
@@ -489,6 +490,7 @@ def test_embedded_deep_field_sorted_pages_with_ties(tmp_path: Path, tail: bool) 
             "id": i,
             "title": f"Item {i % 37}",
             "status": "approved",
+            "public_status": "approved",
             "visibility": "public",
             "created_at": i // 10,
         }
@@ -556,6 +558,7 @@ def test_embedded_facet_counts_sparse_and_dense(tmp_path: Path, tail: bool) -> N
             "id": i,
             "title": f"Doc {i}",
             "status": "approved",
+            "public_status": "approved",
             "visibility": "public",
             "created_at": i,
             "tags": rng.sample([f"t{k}" for k in range(12)], rng.randint(0, 4)),

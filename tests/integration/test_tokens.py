@@ -86,3 +86,20 @@ def test_unknown_user_and_scope_are_clear_errors(app: Flask, database_url: str, 
     assert missing.exit_code != 0 and "no user" in missing.output
     bad_scope = CliRunner().invoke(main, ["create-token", "ghost@example.com", "--scope", "admin"], env=env)
     assert bad_scope.exit_code != 0
+
+
+def test_bearer_token_works_from_a_client_holding_a_stray_session_cookie(
+    app: Flask, database_url: str, tmp_path: Path
+) -> None:
+    """A client that once fetched a page (and so holds a session cookie) is still authenticated by its
+    token: session protection must not turn the token request into an anonymous one."""
+    _user(app)
+    token = _cli_token(app, database_url, tmp_path, "write")
+    client = app.test_client()
+    client.get("/login")
+    with client.session_transaction() as sess:
+        sess["_id"] = "identifier-of-another-browser"
+        sess["csrf_token"] = "x"
+    resp = client.get("/api/v1/assets", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200, resp.get_json()
+    assert _upload(client, token).status_code == 201  # type: ignore[attr-defined]

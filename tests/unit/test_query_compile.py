@@ -34,7 +34,7 @@ def test_every_role_gets_its_permission_filter(role: str | None) -> None:
         assert expected == []  # staff see every asset in every state
         return
     visibilities = ["partner", "public"] if role == "partner" else ["public"]
-    assert {"terms": {"status": ["approved"]}} in expected
+    assert {"terms": {"public_status": ["approved"]}} in expected
     assert {"terms": {"visibility": visibilities}} in expected
     expiry = expected[-1]["bool"]
     assert expiry["minimum_should_match"] == 1
@@ -52,12 +52,13 @@ def test_permission_rule_mirrors_the_policy() -> None:
 
 def test_permission_stays_when_filters_ask_for_hidden_states() -> None:
     body = to_opensearch(PortalQuery(viewer_role="partner", filters={"status": ("draft",)}, now=NOW))
-    assert {"terms": {"status": ["approved"]}} in _filters(body)
+    assert {"terms": {"public_status": ["approved"]}} in _filters(body)
     assert {"terms": {"status": ["draft"]}} in _filters(body)  # not a requested facet: a query filter
     faceted = to_opensearch(
         PortalQuery(viewer_role="partner", filters={"status": ("draft",)}, facets=("status",), now=NOW)
     )
-    assert {"terms": {"status": ["approved"]}} in _filters(faceted)  # the status facet counts approved only
+    # The status facet counts released assets only.
+    assert {"terms": {"public_status": ["approved"]}} in _filters(faceted)
     assert faceted["post_filter"] == {"bool": {"filter": [{"terms": {"status": ["draft"]}}]}}
 
 

