@@ -44,6 +44,19 @@ def template_fields(template: str) -> list[str]:
     return names
 
 
+def template_problems(template: str) -> list[str]:
+    """Why a delivery file-name template cannot be used, as messages (empty: fine).
+
+    One rule for presets and packages: known fields only, and ``{ext}`` present so every delivered
+    file keeps an extension that matches its bytes.
+    """
+    try:
+        names = template_fields(template)
+    except TemplateError as exc:
+        return [str(exc)]
+    return [] if "ext" in names else ["file name template: must contain {ext}"]
+
+
 def safe_part(text: str) -> str:
     """One path component: NFC, no separators or control characters, no leading dots, bounded length."""
     text = unicodedata.normalize("NFC", text)

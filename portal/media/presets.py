@@ -12,6 +12,8 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Final
 
+from portal.media.filenames import template_problems
+
 FORMATS: Final = ("JPEG", "PNG", "WEBP", "TIFF")
 COLOURS: Final = ("srgb", "keep", "cmyk")
 MIME: Final[dict[str, str]] = {
@@ -130,6 +132,5 @@ def validate(spec: PresetSpec) -> list[str]:
         problems.append("quality: between 1 and 100")
     if not HEX_RE.match(spec.background):
         problems.append("background: a colour like #ffffff")
-    if "{ext}" not in spec.filename_template:
-        problems.append("file name template: must contain {ext}")
+    problems.extend(template_problems(spec.filename_template))
     return problems

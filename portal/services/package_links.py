@@ -23,7 +23,7 @@ from models.base import utcnow
 from portal.errors import NotFound
 from portal.runtime import Runtime
 from portal.services import packages
-from portal.services.policy import Viewer, can_download, is_released
+from portal.services.policy import Viewer, can_download, in_rights, is_released
 from portal.services.renditions import Delivery
 
 _SALT = "assetport-download"
@@ -82,16 +82,13 @@ def open_download(session: Session, rt: Runtime, token: str) -> ZipDownload | De
     viewer = Viewer(package.created_by_id, Role(package.viewer_role))
     asset = session.get(Asset, row.asset_id)
     # Permissions are checked again now: an asset withdrawn or expired since the table was made is gone.
-    if asset is None or not can_download(viewer, asset, row.preset) or not _still_released(asset):
+    # Staff may download drafts, so release and rights are asked on top of can_download.
+    released = asset is not None and is_released(asset) and in_rights(asset)
+    if asset is None or not released or not can_download(viewer, asset, row.preset):
         raise NotFound("this file is no longer available")
     sha, mime, size = packages.resolve_file(rt, row.version_id, row.preset)
     name = row.path.rsplit("/", 1)[-1]
     return Delivery(sha, mime, name, f'"{sha}"', size, False, asset.id, row.version_id, row.preset)
-
-
-def _still_released(asset: Asset) -> bool:
-    expired = asset.rights_expire_at is not None and asset.rights_expire_at <= utcnow()
-    return is_released(asset) and not expired
 
 
 def link_rows(session: Session, rt: Runtime, package: Package, base_url: str) -> list[dict[str, Any]]:

@@ -20,11 +20,11 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Asset, AssetProduct, Product, Role, Visibility
+from models import Asset, AssetProduct, Product
 from models.base import utcnow
 from portal.errors import ValidationError
 from portal.runtime import Runtime
-from portal.services.policy import PARTNER_VISIBILITIES, STAFF, Viewer, can_view, is_released
+from portal.services.policy import Viewer, can_view, in_rights, is_released, may_know
 
 T = TypeVar("T")
 MAX_LINES = 20_000
@@ -260,23 +260,15 @@ def _model_for(cat: _Catalogue, key: str, raw: str, zeros: bool) -> tuple[str | 
     return None, ""
 
 
-def _may_know(viewer: Viewer, asset: Asset) -> bool:
-    """Whether the viewer may learn that this asset exists (visibility only, not its status)."""
-    if viewer.at_least(STAFF):
-        return True
-    if viewer.role == Role.PARTNER:
-        return asset.visibility in PARTNER_VISIBILITIES
-    return asset.visibility == Visibility.PUBLIC.value
-
-
 def _classify(result: LineResult, viewer: Viewer, assets: list[Asset], now: datetime) -> LineResult:
-    known = [a for a in assets if _may_know(viewer, a)]
+    # The same rules as policy.can_view, taken apart so the report can say which one failed.
+    known = [a for a in assets if may_know(viewer, a)]
     released = [a for a in known if is_released(a) and (a.approved_version_id or a.current_version_id)]
-    in_rights = [a for a in released if a.rights_expire_at is None or a.rights_expire_at > now]
-    if in_rights:
+    current = [a for a in released if in_rights(a, now)]
+    if current:
         result.status = "found"
-        result.assets = [(a.id, int(a.approved_version_id or a.current_version_id or 0)) for a in in_rights]
-        result.message = result.message or f"{len(in_rights)} asset(s)"
+        result.assets = [(a.id, int(a.approved_version_id or a.current_version_id or 0)) for a in current]
+        result.message = result.message or f"{len(current)} asset(s)"
     elif released:
         result.status = "expired"
         result.message = "usage rights have expired"

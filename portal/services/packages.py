@@ -28,7 +28,7 @@ from models import Asset, AssetVersion, Package, PackageFile, PackageLine, Produ
 from models.base import utcnow
 from portal.errors import NotFound, PayloadTooLarge, PortalError, ValidationError
 from portal.jobs import outbox
-from portal.media.filenames import TemplateError, dedupe, render_path, template_fields
+from portal.media.filenames import dedupe, render_path, template_problems
 from portal.media.zipstream import ZipStream
 from portal.runtime import Runtime
 from portal.services import package_lists, renditions
@@ -73,12 +73,7 @@ def create_package(
     unknown = [p for p in names if p not in known and p != renditions.ORIGINAL]
     if not names or unknown or len(names) > MAX_PRESETS:
         problems.append(f"presets: choose 1 to {MAX_PRESETS} of {', '.join([*known, 'original'])}")
-    try:
-        template_fields(template)
-        if "{ext}" not in template:
-            problems.append("file name template: must contain {ext}")
-    except TemplateError as exc:
-        problems.append(str(exc))
+    problems.extend(template_problems(template))
     if problems:
         raise ValidationError("; ".join(problems))
     assert viewer.role is not None

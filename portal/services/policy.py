@@ -64,18 +64,28 @@ def visible_assets(viewer: Viewer, now: datetime | None = None) -> ColumnElement
     return false()
 
 
+def in_rights(asset: Asset, now: datetime | None = None) -> bool:
+    """Whether the asset's usage rights still run at ``now`` (no expiry date: they do)."""
+    return asset.rights_expire_at is None or asset.rights_expire_at > (now or utcnow())
+
+
+def may_know(viewer: Viewer, asset: Asset) -> bool:
+    """Whether the viewer may learn that the asset exists at all: its visibility, not its state.
+
+    Package reports use it to say "not approved" or "expired" instead of "missing" for assets the
+    viewer's audience would get once released."""
+    if viewer.at_least(STAFF):
+        return True
+    if viewer.role == Role.PARTNER:
+        return asset.visibility in PARTNER_VISIBILITIES
+    return asset.visibility == Visibility.PUBLIC.value
+
+
 def can_view(viewer: Viewer, asset: Asset, now: datetime | None = None) -> bool:
     """The Python twin of ``visible_assets`` for one loaded asset."""
     if viewer.at_least(STAFF):
         return True
-    moment = now or utcnow()
-    if not is_released(asset):
-        return False
-    if asset.rights_expire_at is not None and asset.rights_expire_at <= moment:
-        return False
-    if viewer.role == Role.PARTNER:
-        return asset.visibility in PARTNER_VISIBILITIES
-    return asset.visibility == Visibility.PUBLIC.value
+    return is_released(asset) and in_rights(asset, now) and may_know(viewer, asset)
 
 
 def require_view(viewer: Viewer, asset: Asset | None) -> Asset:

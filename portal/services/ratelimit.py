@@ -79,6 +79,7 @@ class RedisLimiter:
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._prefix = prefix
+        self._script = self._redis.register_script(_SLIDING_WINDOW)
         # A down Redis must not take the public pages with it: this process counts alone meanwhile.
         self._fallback = MemoryLimiter()
 
@@ -91,22 +92,31 @@ class RedisLimiter:
             return self._fallback.hit(key, limit, window)
 
     def _hit(self, key: str, limit: int, window: float) -> Decision:
-        # Two round trips: trim-and-count, then add when under the limit.
-        name = self._prefix + key
+        # One script, so trim, count and add are atomic: many workers hitting one key at the same moment
+        # get exactly ``limit`` admissions, never one more.
         now = time.time()
-        pipe = self._redis.pipeline()
-        pipe.zremrangebyscore(name, 0, now - window)
-        pipe.zcard(name)
-        pipe.zrange(name, 0, 0, withscores=True)
-        _, count, oldest = pipe.execute()
-        if int(count) >= limit:
-            first = float(oldest[0][1]) if oldest else now
-            return Decision(False, max(1, math.ceil(first + window - now)))
-        pipe = self._redis.pipeline()
-        pipe.zadd(name, {f"{now:.6f}:{uuid.uuid4().hex[:8]}": now})
-        pipe.expire(name, max(1, math.ceil(window)))
-        pipe.execute()
-        return Decision(True)
+        member = f"{now:.6f}:{uuid.uuid4().hex[:8]}"
+        args = [repr(now), repr(window), limit, member]
+        allowed, oldest = self._script(keys=[self._prefix + key], args=args)
+        if int(allowed):
+            return Decision(True)
+        return Decision(False, max(1, math.ceil(float(oldest) + window - now)))
+
+
+# KEYS[1] the key's sorted set; ARGV now, window (s), limit, a unique member. Returns {1, "0"} when the
+# event was recorded, {0, oldest event time} when the limit is reached (times as strings: Lua numbers
+# would be truncated to integers on the way back).
+_SLIDING_WINDOW = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, oldest[2] or ARGV[1]}
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+return {1, '0'}
+"""
 
 
 def make_limiter(redis_url: str | None) -> Limiter:

@@ -24,7 +24,7 @@ from portal.errors import NotFound, ValidationError
 from portal.jobs import outbox
 from portal.media import presets as preset_rules
 from portal.media.deliver import Credits, render_preset
-from portal.media.filenames import TemplateError, render_filename, template_fields
+from portal.media.filenames import render_filename
 from portal.media.presets import BUILTIN, PREVIEW_JOB_PRESETS, PresetSpec
 from portal.runtime import Runtime
 from portal.services import audit, linking
@@ -124,10 +124,6 @@ def save_preset(session: Session, viewer: Viewer, spec: PresetSpec) -> PresetSpe
     """Create or change a preset (managers); a changed built-in is stored as an override."""
     require_role(viewer, Role.MANAGER)
     problems = preset_rules.validate(spec)
-    try:
-        template_fields(spec.filename_template)
-    except TemplateError as exc:
-        problems.append(str(exc))
     if problems:
         raise ValidationError("; ".join(problems))
     row = session.scalars(select(RenditionPreset).where(RenditionPreset.name == spec.name)).first()

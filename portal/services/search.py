@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from indexer.query import DEFAULT_FACETS, SORTS, PortalQuery, SearchResult
@@ -256,7 +257,12 @@ def save_search(session: Session, viewer: Viewer, name: str, params: SearchParam
         raise Conflict(f"you already have a saved search called {clean!r}")
     saved = SavedSearch(user_id=viewer.user_id, name=clean, query=params.query_string(page=1))
     session.add(saved)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # The same name saved at the same moment (another tab) after our check: the unique rule decides,
+        # and the caller's transaction is rolled back.
+        raise Conflict(f"you already have a saved search called {clean!r}") from exc
     return saved
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from indexer.engines.base import SearchEngine
@@ -74,25 +74,39 @@ def _indexed_neighbours(engine: SearchEngine, cand: Candidate) -> list[tuple[int
     return [(h.id, float(h.score)) for h in hits if h.score is not None]
 
 
-def flag(
-    session: Session, asset_id: int, similar_id: int, score: float, model_id: str
-) -> DuplicateFlag | None:
-    """Record a near-duplicate once per pair (in either direction); a decided pair is never reopened."""
-    existing = session.scalar(
-        select(DuplicateFlag).where(
-            or_(
-                (DuplicateFlag.asset_id == asset_id) & (DuplicateFlag.similar_asset_id == similar_id),
-                (DuplicateFlag.asset_id == similar_id) & (DuplicateFlag.similar_asset_id == asset_id),
+def flag_many(session: Session, near: dict[int, tuple[int, float]], model_id: str) -> int:
+    """Record each near-duplicate (asset id -> (similar asset id, score)) once per pair, in either
+    direction; a decided pair is never reopened and a vanished similar asset is skipped. Two queries for
+    the whole batch, whatever its size. Returns the number of flags now open for these pairs."""
+    if not near:
+        return 0
+    similar_ids = {similar for similar, _score in near.values()}
+    alive = set(session.scalars(select(Asset.id).where(Asset.id.in_(similar_ids))))
+    ids = set(near) | similar_ids
+    existing = {
+        frozenset((row.asset_id, row.similar_asset_id)): row
+        for row in session.scalars(
+            select(DuplicateFlag).where(
+                DuplicateFlag.asset_id.in_(ids), DuplicateFlag.similar_asset_id.in_(ids)
             )
         )
-    )
-    if existing is not None:
-        if existing.state == DuplicateState.OPEN.value:
-            existing.score = score
-        return existing
-    row = DuplicateFlag(asset_id=asset_id, similar_asset_id=similar_id, score=score, model_id=model_id)
-    session.add(row)
-    return row
+    }
+    opened = 0
+    for asset_id, (similar_id, score) in sorted(near.items()):
+        if similar_id not in alive:
+            continue
+        pair = frozenset((asset_id, similar_id))
+        row = existing.get(pair)
+        if row is None:
+            row = DuplicateFlag(
+                asset_id=asset_id, similar_asset_id=similar_id, score=score, model_id=model_id
+            )
+            session.add(row)
+            existing[pair] = row
+        elif row.state == DuplicateState.OPEN.value:
+            row.score = score
+        opened += row.state in (None, DuplicateState.OPEN.value)
+    return opened
 
 
 def open_flags(session: Session, asset_id: int) -> list[tuple[DuplicateFlag, Asset]]:

@@ -207,10 +207,7 @@ def _store(
             session, model_id, [(items[i].asset_id, items[i].version_id, candidates[i].vector) for i in keep]
         )
         vision_tags.store_suggestions_many(session, model_id, {items[i].asset_id: scored[i] for i in keep})
-        for asset_id in sorted(alive & set(near)):
-            similar_id, score = near[asset_id]
-            if similar_id in alive or session.get(Asset, similar_id) is not None:
-                vision_duplicates.flag(session, asset_id, similar_id, score, model_id)
+        vision_duplicates.flag_many(session, {a: near[a] for a in alive & set(near)}, model_id)
         search_sync.assets_changed(session, sorted(alive))
     return len(keep)
 

@@ -4,7 +4,9 @@ Retry-After on pages and downloads, and the admins' brand settings (logo types, 
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Flask
@@ -52,6 +54,20 @@ def test_redis_limiter_is_shared_between_instances(redis_url: str) -> None:
         enforce(second, "ip:1", 2, 30)
     assert caught.value.detail["retry_after"] >= 1
     assert first.hit("ip:2", 2, 30).allowed
+
+
+def test_redis_limiter_admits_exactly_the_limit_under_concurrency(redis_url: str) -> None:
+    # Eight workers (each its own connection) hit one key at once: the check and the add are atomic.
+    limiters = [RedisLimiter(redis_url) for _ in range(8)]
+    barrier = threading.Barrier(len(limiters))
+
+    def burst(limiter: RedisLimiter) -> int:
+        barrier.wait()
+        return sum(limiter.hit("burst", 25, 60).allowed for _ in range(10))
+
+    with ThreadPoolExecutor(len(limiters)) as pool:
+        admitted = sum(pool.map(burst, limiters))
+    assert admitted == 25
 
 
 def test_redis_limiter_falls_back_to_memory_when_redis_is_down() -> None:

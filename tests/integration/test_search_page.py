@@ -4,7 +4,9 @@ saved searches, on the real database and the real embedded search engine (jobs r
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
@@ -14,9 +16,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from models import Asset, AssetStatus, Product, SavedSearch, Visibility
+from models import Asset, AssetStatus, Product, Role, SavedSearch, Visibility
+from portal.errors import Conflict
 from portal.jobs.registry import run_task
 from portal.services.ingest import ingest_file
+from portal.services.policy import Viewer
+from portal.services.search import SearchParams, save_search
 from tests.conftest import csrf_token
 from tests.helpers import ZOO
 
@@ -337,3 +342,24 @@ def test_facet_labels_and_more_values() -> None:
     assert [o["count"] for o in tags["top"]][-2:] == [13, 0] and tags["top"][-1]["checked"]
     ids = [o["id"] for o in tags["top"] + tags["extra"]]
     assert len(set(ids)) == len(ids) and all(re.fullmatch(r"f-tags-[0-9a-f]{10}", i) for i in ids)
+
+
+def test_same_name_saved_at_the_same_moment_is_a_conflict(app: Flask, make_user: Callable[..., int]) -> None:
+    # Two tabs save "Spring" at once: the second passed its name check before the first committed, so the
+    # unique rule decides, and the loser gets the same Conflict as a plain duplicate (never a 500).
+    db = app.extensions["assetport"].db
+    who = Viewer(make_user("tabs@example.com", "editor"), Role.EDITOR)
+
+    def second_tab() -> None:
+        with db.transaction() as session:
+            save_search(session, who, "Spring", SearchParams(text="b"))
+
+    with ThreadPoolExecutor(1) as pool:
+        with db.transaction() as session:
+            save_search(session, who, "Spring", SearchParams(text="a"))
+            racing = pool.submit(second_tab)
+            time.sleep(0.5)  # the other tab checks the name now and waits on the insert
+        with pytest.raises(Conflict):
+            racing.result(timeout=30)
+    with db.session() as session:
+        assert [(s.name, s.query) for s in session.query(SavedSearch)] == [("Spring", "q=a")]

@@ -163,6 +163,18 @@ def test_keep_closes_the_flag(vrt: Runtime, tmp_path: Path) -> None:
     with vrt.db.session() as session:
         assert session.get(DuplicateFlag, flag_id).state == DuplicateState.KEPT  # type: ignore[union-attr]
         assert vision_duplicates.clusters(session) == []
+        kept = session.get(DuplicateFlag, flag_id)
+        assert kept is not None
+        first, second = kept.similar_asset_id, kept.asset_id
+    # Found again later (a re-tag), in either direction: the decision stands; a vanished asset is skipped.
+    with vrt.db.transaction() as session:
+        assert vision_duplicates.flag_many(session, {second: (first, 0.99)}, "m") == 0
+        assert vision_duplicates.flag_many(session, {first: (second, 0.99)}, "m") == 0
+        assert vision_duplicates.flag_many(session, {second: (987654, 0.99)}, "m") == 0
+    with vrt.db.session() as session:
+        assert [(f.asset_id, f.state) for f in session.scalars(select(DuplicateFlag))] == [
+            (second, DuplicateState.KEPT)
+        ]
 
 
 def test_model_switch_re_embeds_everything(tmp_path: Path, database_url: str, clip_dir: Path) -> None:
