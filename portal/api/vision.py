@@ -8,7 +8,6 @@ from flask.typing import ResponseReturnValue
 from portal.api import api_bp, json_body
 from portal.errors import BadRequest, ValidationError
 from portal.services import vision_tags
-from portal.services.policy import require_view
 from portal.services.search import parse_params, result_to_dict
 from portal.services.vision_similar import MAX_IMAGE_BYTES, search_by_image, similar_to_asset
 from portal.web.context import client_ip, runtime, viewer
@@ -46,12 +45,8 @@ def image_search() -> ResponseReturnValue:
 @api_bp.get("/assets/<int:asset_id>/suggestions")
 def suggestions(asset_id: int) -> ResponseReturnValue:
     """Pending tag suggestions of an asset (staff see them; others get 404 like for hidden assets)."""
-    from models import Asset, Role
-
     with runtime().db.session() as session:
-        require_view(viewer(), session.get(Asset, asset_id))
-        staff = viewer().at_least(Role.EDITOR)
-        items = vision_tags.suggestions(session, asset_id) if staff else []
+        items = vision_tags.suggestions_for(session, viewer(), asset_id)
         return jsonify(
             {
                 "items": [

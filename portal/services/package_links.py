@@ -83,8 +83,8 @@ def open_download(session: Session, rt: Runtime, token: str) -> ZipDownload | De
     asset = session.get(Asset, row.asset_id)
     # Permissions are checked again now: an asset withdrawn or expired since the table was made is gone.
     # Staff may download drafts, so release and rights are asked on top of can_download.
-    released = asset is not None and is_released(asset) and in_rights(asset)
-    if asset is None or not released or not can_download(viewer, asset, row.preset):
+    deliverable = asset is not None and is_released(asset) and in_rights(asset)
+    if asset is None or not deliverable or not can_download(viewer, asset, row.preset):
         raise NotFound("this file is no longer available")
     sha, mime, size = packages.resolve_file(rt, row.version_id, row.preset)
     name = row.path.rsplit("/", 1)[-1]

@@ -8,13 +8,15 @@ only); every other preset always leaves as a download, so SVG, HTML or PDF never
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
+from models import Asset, AssetVersion, BrandSettings
 from portal.runtime import Runtime
-from portal.services import renditions
-from portal.services.policy import Viewer
+from portal.services import brand, renditions
+from portal.services.policy import ANONYMOUS, Viewer, require_view, served_version_id
 from portal.services.renditions import INLINE_SAFE, Delivery
 
 VIEW_PRESETS = ("thumb", "preview")
@@ -46,3 +48,31 @@ def safe_mimetype(mime_type: str) -> str:
     """The Content-Type to send for a stored type: active types become ``application/octet-stream``."""
     base = (mime_type or "").split(";", 1)[0].strip().lower()
     return "application/octet-stream" if base in ACTIVE_TYPES or not base else mime_type
+
+
+def offered_presets(public_presets: Sequence[str], media_kind: str) -> list[str]:
+    """The downloads the hub offers for an asset: the admins' public presets (the inline view sizes are
+    not downloads), and for documents (guidelines) their original file too."""
+    offered = [p for p in public_presets if p not in VIEW_PRESETS]
+    if media_kind == "document" and "original" not in offered:
+        offered.append("original")
+    return offered
+
+
+@dataclass(frozen=True)
+class PublicAsset:
+    """One asset as the hub shows it: the released version and the downloads offered for it."""
+
+    asset: Asset
+    version: AssetVersion | None
+    settings: BrandSettings
+    presets: list[str]
+
+
+def public_asset(session: Session, asset_id: int) -> PublicAsset:
+    """A public asset with what the hub offers for it; NotFound for hidden and missing ids alike."""
+    item = require_view(ANONYMOUS, session.get(Asset, asset_id))
+    version_id = served_version_id(ANONYMOUS, item)
+    version = session.get(AssetVersion, version_id) if version_id else None
+    settings = brand.get_settings(session)
+    return PublicAsset(item, version, settings, offered_presets(settings.public_presets, item.media_kind))

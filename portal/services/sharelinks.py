@@ -141,12 +141,18 @@ def password_ok(link: ShareLink, password: str) -> bool:
     return check_password_hash(link.password_hash, password or "")
 
 
-def revoke(session: Session, viewer: Viewer, link_id: int) -> ShareLink:
-    """Stop a link now (managers); revoking twice keeps the first time."""
+def get_link(session: Session, viewer: Viewer, link_id: int) -> ShareLink:
+    """A link by id for managers (settings and access log); NotFound when there is none."""
     require_role(viewer, Role.MANAGER)
     link = session.get(ShareLink, link_id)
     if link is None:
         raise NotFound("share link not found")
+    return link
+
+
+def revoke(session: Session, viewer: Viewer, link_id: int) -> ShareLink:
+    """Stop a link now (managers); revoking twice keeps the first time."""
+    link = get_link(session, viewer, link_id)
     if link.revoked_at is None:
         link.revoked_at = utcnow()
     return link

@@ -99,13 +99,17 @@ def flag_many(session: Session, near: dict[int, tuple[int, float]], model_id: st
         row = existing.get(pair)
         if row is None:
             row = DuplicateFlag(
-                asset_id=asset_id, similar_asset_id=similar_id, score=score, model_id=model_id
+                asset_id=asset_id,
+                similar_asset_id=similar_id,
+                score=score,
+                model_id=model_id,
+                state=DuplicateState.OPEN.value,
             )
             session.add(row)
             existing[pair] = row
         elif row.state == DuplicateState.OPEN.value:
             row.score = score
-        opened += row.state in (None, DuplicateState.OPEN.value)
+        opened += row.state == DuplicateState.OPEN.value
     return opened
 
 

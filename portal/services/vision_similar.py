@@ -56,10 +56,11 @@ def vision_search(rt: Runtime, viewer: Viewer, params: SearchParams, query: Port
     return run_vector_query(rt, query, params.min_score)
 
 
-def require_reference(rt: Runtime, viewer: Viewer, asset_id: int) -> None:
-    """NotFound unless the viewer may see the asset similar ones are looked for (hidden ids stay hidden)."""
+def require_reference(rt: Runtime, viewer: Viewer, asset_id: int) -> str:
+    """The title of the asset similar ones are looked for; NotFound unless the viewer may see it (hidden
+    ids stay hidden)."""
     with rt.db.session() as session:
-        require_view(viewer, session.get(Asset, asset_id))
+        return require_view(viewer, session.get(Asset, asset_id)).title
 
 
 def run_vector_query(rt: Runtime, query: PortalQuery, min_score: float = 0.0) -> SearchResult:

@@ -20,7 +20,7 @@ from models.base import utcnow
 from models.vision import SuggestionState
 from portal.errors import NotFound, ValidationError
 from portal.services import audit, search_sync, webhooks
-from portal.services.policy import Viewer, require_role
+from portal.services.policy import Viewer, can_edit, require_role, require_view
 from tagging.vocabulary import DEFAULT_VOCABULARY, GROUPS, Tag, parse_vocabulary_csv
 
 # Assets per IN (...) list when storing suggestions in bulk: well under every database's parameter limit.
@@ -230,6 +230,13 @@ def suggestions(session: Session, asset_id: int, *, pending_only: bool = True) -
     if pending_only:
         query = query.where(TagSuggestion.state == SuggestionState.PENDING.value)
     return list(session.scalars(query.order_by(TagSuggestion.score.desc(), TagSuggestion.tag)))
+
+
+def suggestions_for(session: Session, viewer: Viewer, asset_id: int) -> list[TagSuggestion]:
+    """Pending suggestions of an asset the viewer may see: staff get them, others an empty list;
+    NotFound for hidden and missing assets alike."""
+    require_view(viewer, session.get(Asset, asset_id))
+    return suggestions(session, asset_id) if can_edit(viewer) else []
 
 
 def decide(

@@ -9,12 +9,12 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from models import Asset, AssetVersion, BrandSettings
+from models import BrandSettings
 from portal.errors import NotFound
 from portal.services import brand as brand_service
 from portal.services import renditions
-from portal.services.policy import ANONYMOUS, require_view, served_version_id
-from portal.services.public_delivery import VIEW_PRESETS, deliver
+from portal.services.policy import ANONYMOUS
+from portal.services.public_delivery import VIEW_PRESETS, deliver, public_asset
 from portal.services.search import parse_params
 from portal.web import public
 from portal.web.context import client_ip, runtime
@@ -122,28 +122,15 @@ def search() -> ResponseReturnValue:
 def asset(asset_id: int) -> ResponseReturnValue:
     """One public asset: preview, metadata, the downloads offered to the public."""
     with runtime().db.session() as db:
-        item = require_view(ANONYMOUS, db.get(Asset, asset_id))
-        version_id = served_version_id(ANONYMOUS, item)
-        version = db.get(AssetVersion, version_id) if version_id else None
-        settings = brand_service.get_settings(db)
-        presets = _offered(settings.public_presets, item.media_kind)
-        context = _brand(db, settings)
+        page = public_asset(db, asset_id)
         return render_template(
             "brand/asset.html",
-            asset=item,
-            version=version,
-            presets=[(p, PRESET_LABELS.get(p, p)) for p in presets],
-            terms_needed=_terms_needed(settings.terms, settings.terms_version),
-            **context,
+            asset=page.asset,
+            version=page.version,
+            presets=[(p, PRESET_LABELS.get(p, p)) for p in page.presets],
+            terms_needed=_terms_needed(page.settings.terms, page.settings.terms_version),
+            **_brand(db, page.settings),
         )
-
-
-def _offered(public_presets: list[str], media_kind: str) -> list[str]:
-    """Download presets for the public; documents (guidelines) also come as their original file."""
-    offered = [p for p in public_presets if p not in VIEW_PRESETS]
-    if media_kind == "document" and "original" not in offered:
-        offered.append("original")
-    return offered
 
 
 def _terms_needed(terms: str, version: int) -> bool:
@@ -161,11 +148,10 @@ def asset_file(asset_id: int, preset: str) -> ResponseReturnValue:
         return public.file_response(file)
     public.limit("downloads")
     with rt.db.session() as db:
-        item = require_view(ANONYMOUS, db.get(Asset, asset_id))
-        settings = brand_service.get_settings(db)
-        if preset not in _offered(settings.public_presets, item.media_kind):
+        page = public_asset(db, asset_id)
+        if preset not in page.presets:
             raise NotFound(f"the {preset} file is not offered to the public")
-        if _terms_needed(settings.terms, settings.terms_version):
+        if _terms_needed(page.settings.terms, page.settings.terms_version):
             return redirect(url_for("brand.terms", next=request.path))
         file = deliver(db, rt, ANONYMOUS, asset_id, preset)
     renditions.record_download(rt, ANONYMOUS, file, client_ip())

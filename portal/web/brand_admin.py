@@ -11,7 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from models import Role, ShareLink
+from models import Role
 from models.base import utcnow
 from portal.errors import NotFound, ValidationError
 from portal.services import brand as brand_service
@@ -234,9 +234,7 @@ def _safe_back(target: str) -> str:
 def link_detail(link_id: int) -> ResponseReturnValue:
     """A link's settings and access log."""
     with runtime().db.session() as db:
-        link = db.get(ShareLink, link_id)
-        if link is None:
-            raise NotFound("share link not found")
+        link = sharelinks.get_link(db, viewer(), link_id)
         return render_template(
             "brand/admin/link.html",
             link=link,

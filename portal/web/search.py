@@ -286,14 +286,12 @@ def _image_name(params: SearchParams) -> str:
 
 
 def _similar_reference(params: SearchParams) -> dict[str, Any] | None:
-    """The asset a "find similar" search starts from (already permission-checked by the search)."""
+    """The asset a "find similar" search starts from (the search that just ran let the viewer see it)."""
     if params.similar_to is None:
         return None
-    from models import Asset
+    from portal.services.vision_similar import require_reference
 
-    with runtime().db.session() as session:
-        asset = session.get(Asset, params.similar_to)
-        title = asset.title if asset is not None else f"Asset {params.similar_to}"
+    title = require_reference(runtime(), viewer(), params.similar_to)
     back = params.query_string(similar_to=None, min_score=0, page=1)
     return {"id": params.similar_to, "title": title, "clear_url": search_url(back)}
 

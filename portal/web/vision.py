@@ -118,9 +118,8 @@ def _panel(asset_id: int) -> ResponseReturnValue:
 
     with runtime().db.session() as session:
         asset = asset_service.get_asset(session, viewer(), asset_id)
-        staff = can_edit(viewer())
-        items = vision_tags.suggestions(session, asset_id) if staff else []
-        flags = vision_duplicates.open_flags(session, asset_id) if staff else []
+        items = vision_tags.suggestions_for(session, viewer(), asset_id)
+        flags = vision_duplicates.open_flags(session, asset_id) if can_edit(viewer()) else []
         return render_template(
             "vision/_panel.html",
             asset=asset,
