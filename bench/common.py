@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from portal.runtime import Runtime, build_runtime
+from portal.jobs.bootstrap import build_runtime
+from portal.runtime import Runtime
 from portal.settings import Settings
 
 BENCH_DIR = Path(__file__).parent

@@ -91,7 +91,7 @@ def _source_files(folder: Path, total_bytes: int) -> list[Path]:
 def _instance(root: Path, files: list[Path]) -> Path:
     """An instance with one released asset per file, each linked to its own product."""
     from models import Asset, AssetProduct, AssetVersion, Product
-    from portal.runtime import build_runtime
+    from portal.jobs.bootstrap import build_runtime
     from portal.settings import Settings
 
     instance = root / "instance"
@@ -126,9 +126,9 @@ def _instance(root: Path, files: list[Path]) -> Path:
 
 def _make_package(instance: Path, numbers: list[str]) -> int:
     from models import Role
-    from portal.runtime import build_runtime
-    from portal.services import packages
-    from portal.services.policy import Viewer
+    from portal.jobs.bootstrap import build_runtime
+    from portal.services.distribution import packages
+    from portal.services.governance.policy import Viewer
     from portal.settings import Settings
 
     rt = build_runtime(
@@ -164,8 +164,8 @@ def _peak_rss_kb() -> int:
 
 
 def _child(instance: str, package_id: str) -> None:
-    from portal.runtime import build_runtime
-    from portal.services import packages
+    from portal.jobs.bootstrap import build_runtime
+    from portal.services.distribution import packages
     from portal.settings import Settings
 
     settings = Settings(instance_dir=Path(instance), secret_key="bench", jobs_eager=True)

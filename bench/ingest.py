@@ -16,8 +16,8 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFilter
 
 from bench.common import CACHE, fresh_runtime
-from portal.services.ingest import collect_files, ingest_paths
-from portal.services.products import import_products
+from portal.services.catalog.ingest import collect_files, ingest_paths
+from portal.services.catalog.products import import_products
 
 DEMO = Path(__file__).parent.parent / "portal" / "demo" / "catalog"
 TWELVE_MP = (4000, 3000)

@@ -24,8 +24,8 @@ import numpy as np
 from indexer.engines import open_engine
 from indexer.query import PortalQuery
 from models import Role
-from portal.services.policy import Viewer
-from portal.services.search import SearchParams, run_search
+from portal.services.governance.policy import Viewer
+from portal.services.search.queries import SearchParams, run_search
 from portal.settings import Settings
 
 WORDS = [
@@ -266,7 +266,7 @@ def _http_times(app: Any, queries: list[SearchParams], runs: int) -> list[float]
     """Serve the app with waitress on a free local port and time real HTTP requests (keep-alive off)."""
     from waitress import create_server  # type: ignore[attr-defined]  # untyped in the stubs
 
-    from portal.services.users import create_user
+    from portal.services.accounts.users import create_user
 
     rt = app.extensions["assetport"]
     with rt.db.transaction() as session:

@@ -22,13 +22,13 @@ from bench.search import corpus, p95, timed
 from indexer.engines import open_engine
 from models import Asset, Role
 from portal.cli import DEMO_DIR
-from portal.runtime import build_runtime
-from portal.services.ingest import ingest_file
-from portal.services.policy import Viewer
-from portal.services.vision_model import embedder
-from portal.services.vision_pipeline import BATCH, decode_versions, embed_versions
-from portal.services.vision_similar import similar_to_asset
-from portal.services.vision_tags import active_tags
+from portal.jobs.bootstrap import build_runtime
+from portal.services.catalog.ingest import ingest_file
+from portal.services.governance.policy import Viewer
+from portal.services.vision.model import embedder
+from portal.services.vision.pipeline import BATCH, decode_versions, embed_versions
+from portal.services.vision.similar import similar_to_asset
+from portal.services.vision.tags import active_tags
 from portal.settings import Settings
 from tagging.autotag import tagger_for
 

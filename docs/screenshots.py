@@ -22,9 +22,9 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from portal.app import create_app  # noqa: E402
 from portal.runtime import Runtime  # noqa: E402
+from portal.services.catalog.ingest import collect_files, ingest_paths  # noqa: E402
+from portal.services.catalog.products import import_products  # noqa: E402
 from portal.services.demo import release_demo  # noqa: E402
-from portal.services.ingest import collect_files, ingest_paths  # noqa: E402
-from portal.services.products import import_products  # noqa: E402
 from portal.settings import Settings  # noqa: E402
 
 DEMO = ROOT / "portal" / "demo" / "catalog"

@@ -32,7 +32,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 def public_status(status: str, approved_version_id: int | None) -> str:
     """The status partners and the public go by: a new version in review keeps the last approved one out
-    (the twin of ``portal.services.policy.visible_assets``)."""
+    (the twin of ``portal.services.governance.policy.visible_assets``)."""
     if status == AssetStatus.IN_REVIEW.value and approved_version_id is not None:
         return AssetStatus.APPROVED.value
     return status

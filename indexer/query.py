@@ -51,7 +51,8 @@ class Permission:
 
 
 def permission_for(role: str | None) -> Permission:
-    """The visibility rule of ``portal.services.policy.visible_assets`` for a role (None = anonymous).
+    """The visibility rule of ``portal.services.governance.policy.visible_assets`` for a role
+    (None = anonymous).
 
     Staff (editor, manager, admin) see everything; a partner sees approved, partner or public, not expired;
     an anonymous visitor sees approved, public, not expired.

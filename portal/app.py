@@ -7,7 +7,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from portal.runtime import Runtime, build_runtime
+from portal.jobs.bootstrap import build_runtime
+from portal.runtime import Runtime
 from portal.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from tqdm import tqdm
 
 from models import Role, User
-from portal.runtime import Runtime, build_runtime
+from portal.jobs.bootstrap import build_runtime
+from portal.runtime import Runtime
 from portal.settings import load_settings
 
 DEMO_DIR = Path(__file__).parent / "demo" / "catalog"
@@ -57,7 +58,7 @@ def init() -> None:
 @click.option("--name", help="Display name.")
 def create_user_cmd(email: str, role: str, password: str | None, name: str | None) -> None:
     """Create a user who can log in."""
-    from portal.services.users import create_user
+    from portal.services.accounts.users import create_user
 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -72,7 +73,7 @@ def create_user_cmd(email: str, role: str, password: str | None, name: str | Non
 @click.option("--name", default="", help="A label to recognise the token by.")
 def create_token_cmd(email: str, scope: str, name: str) -> None:
     """Create a personal API token for ``Authorization: Bearer`` and print it (only this once)."""
-    from portal.services.tokens import create_token
+    from portal.services.accounts.tokens import create_token
 
     with runtime() as rt, _domain_errors():
         user_id = _user_id(rt, email)
@@ -86,7 +87,7 @@ def create_token_cmd(email: str, scope: str, name: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_products_cmd(file: Path) -> None:
     """Create or update products from a CSV, JSON or XLSX export (upsert by article number)."""
-    from portal.services.products import import_products
+    from portal.services.catalog.products import import_products
 
     with runtime() as rt, _domain_errors():
         with tqdm(desc="products", unit=" rows", file=sys.stderr, leave=False) as bar:
@@ -120,8 +121,8 @@ def ingest(paths: tuple[Path, ...], as_email: str | None) -> None:
 @main.command()
 def demo() -> None:
     """Load the demo catalogue (products and images) and make sure an admin can log in. Idempotent."""
+    from portal.services.catalog.products import import_products
     from portal.services.demo import release_demo
-    from portal.services.products import import_products
 
     with runtime(workers=True) as rt:
         admin_id, password = _ensure_admin(rt)
@@ -144,8 +145,8 @@ def demo() -> None:
 @click.option("--retag", is_flag=True, help="Only assets already tagged (after vocabulary changes).")
 def tag(all_assets: bool, retag: bool) -> None:
     """Embed and tag images with the vision model (vectors, suggestions, near-duplicates)."""
-    from portal.services.vision_model import VisionUnavailable, embedder
-    from portal.services.vision_pipeline import embed_versions, select_for_tagging
+    from portal.services.vision.model import VisionUnavailable, embedder
+    from portal.services.vision.pipeline import embed_versions, select_for_tagging
 
     with runtime(workers=True) as rt, tqdm(desc="tag", unit=" images", file=sys.stderr) as bar:
         try:
@@ -169,7 +170,7 @@ def tag(all_assets: bool, retag: bool) -> None:
 def reindex() -> None:
     """Rebuild the search index from the database and swap it in (searches go on meanwhile)."""
     from indexer.sync import rebuild_all
-    from portal.services.vision_store import index_vector_loader
+    from portal.services.vision.store import index_vector_loader
 
     with runtime() as rt, tqdm(desc="reindex", unit=" assets", file=sys.stderr) as bar:
 
@@ -243,14 +244,14 @@ def _index_if_empty(rt: Runtime) -> None:
 
 
 def _ingest_with_progress(rt: Runtime, paths: list[Path], user_id: int | None) -> int:
-    from portal.services.ingest import collect_files, ingest_paths
+    from portal.services.catalog.ingest import collect_files, ingest_paths
 
     files = collect_files(paths)
     counts = {"new": 0, "duplicate": 0, "rejected": 0}
     with tqdm(total=len(files), desc="ingest", unit=" files", file=sys.stderr) as bar:
 
         def on_result(result: object) -> None:
-            from portal.services.ingest import IngestResult
+            from portal.services.catalog.ingest import IngestResult
 
             assert isinstance(result, IngestResult)
             if not result.ok:
@@ -272,7 +273,7 @@ def _ingest_with_progress(rt: Runtime, paths: list[Path], user_id: int | None) -
 
 def _ensure_admin(rt: Runtime) -> tuple[int, str]:
     """The demo admin, created with a random password kept in the instance folder on first run."""
-    from portal.services.users import create_user
+    from portal.services.accounts.users import create_user
 
     secret = rt.settings.instance_dir / "admin-password.txt"
     with rt.db.transaction() as session:
@@ -283,7 +284,7 @@ def _ensure_admin(rt: Runtime) -> tuple[int, str]:
         if user is None:
             user = create_user(session, DEMO_ADMIN, password, Role.ADMIN.value, "Demo admin")
         else:
-            from portal.services.users import set_password
+            from portal.services.accounts.users import set_password
 
             set_password(user, password)
         secret.write_text(password + "\n")

@@ -10,7 +10,7 @@ import click
 from tqdm import tqdm
 
 from models import Package, Role
-from portal.services.packages import DEFAULT_TEMPLATE
+from portal.services.distribution.packages import DEFAULT_TEMPLATE
 
 
 @click.command("package")
@@ -32,8 +32,10 @@ def package_cmd(
 ) -> None:
     """Build a ZIP of the approved files for a list of article numbers, with a report per line."""
     from portal.cli import _domain_errors, runtime
-    from portal.services import package_links, package_lists, packages
-    from portal.services.policy import Viewer
+    from portal.services.distribution import packages
+    from portal.services.distribution import product_lists as package_lists
+    from portal.services.distribution import signed_links as package_links
+    from portal.services.governance.policy import Viewer
 
     data = articles_file.read_bytes()
     with runtime() as rt, _domain_errors():

@@ -1,15 +1,15 @@
 """The per-process environment services and jobs run in: settings, database, blob store, job queue.
 
-Flask-free, so the CLI, the RQ worker and the web app build it the same way.
+Flask-free, and below services and jobs: it names the job queue only by its protocol (``JobQueue``);
+``portal.jobs.bootstrap.build_runtime`` builds one with a real queue for the CLI, the RQ worker and the
+web app alike.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-from PIL import Image
+from typing import Any, Protocol
 
 from indexer.engines import SearchEngine, open_engine
 from models.db import Database
@@ -18,9 +18,24 @@ from portal.media.seeds import PreviewSeeds
 from portal.settings import Settings
 from portal.storage import BlobStore
 
-if TYPE_CHECKING:
-    from portal.jobs.queue import JobQueue
 
+class JobQueue(Protocol):
+    """Where jobs go: ``enqueue`` never blocks on the job itself (implementations: ``portal.jobs.queue``)."""
+
+    in_process: bool  # True when jobs run in this process (so in-memory hand-offs to them can hit)
+
+    def enqueue(self, name: str, *, lane: str | None = None, **kwargs: Any) -> None:
+        """Schedule the job ``name`` with keyword arguments (ids and plain values).
+
+        ``lane`` names a kind of work that gets workers of its own where the queue supports it (search
+        index writes: one at a time, so that they batch up instead of taking every worker).
+        """
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until every job enqueued so far has finished (True) or the timeout passed (False)."""
+
+    def shutdown(self) -> None:
+        """Stop accepting work and release workers."""
 
 
 @dataclass
@@ -46,9 +61,7 @@ class Runtime:
     @property
     def jobs_in_process(self) -> bool:
         """True when jobs run in this process (so in-memory hand-offs to them can hit)."""
-        from portal.jobs.queue import RQQueue
-
-        return not isinstance(self.queue, RQQueue)
+        return self.queue.in_process
 
     def close(self) -> None:
         """Stop the queue's workers and release database connections."""
@@ -58,21 +71,3 @@ class Runtime:
                 self._search.close()
                 self._search = None
         self.db.dispose()
-
-
-def build_runtime(settings: Settings, *, start_workers: bool = True) -> Runtime:
-    """Create the runtime for one process and wire the outbox to its job queue."""
-    from portal.jobs import outbox
-    from portal.jobs.queue import make_queue
-
-    settings.ensure_instance_dir()
-    # Pillow's own bomb guard is process-wide; align it with ours so the configured limit is the one in force.
-    Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
-    rt = Runtime(
-        settings=settings,
-        db=Database(settings.resolved_database_url),
-        blobs=BlobStore(settings.resolved_storage_dir),
-    )
-    rt.queue = make_queue(rt, start_workers=start_workers)
-    outbox.install(rt)
-    return rt

@@ -15,9 +15,10 @@ from werkzeug.test import TestResponse
 from models import Asset, AssetStatus, Role, Visibility
 from models.base import utcnow
 from portal.runtime import Runtime
-from portal.services import search_sync, sharelinks
-from portal.services.ingest import ingest_file
-from portal.services.policy import Viewer
+from portal.services.brand import share_links as sharelinks
+from portal.services.catalog.ingest import ingest_file
+from portal.services.governance.policy import Viewer
+from portal.services.search import sync as search_sync
 
 MANAGER = Viewer(None, Role.MANAGER)
 ADMIN = Viewer(None, Role.ADMIN)

@@ -20,8 +20,9 @@ from sqlalchemy import text
 from models import Base
 from models.db import Database
 from portal.app import create_app
-from portal.runtime import Runtime, build_runtime
-from portal.services.users import create_user
+from portal.jobs.bootstrap import build_runtime
+from portal.runtime import Runtime
+from portal.services.accounts.users import create_user
 from portal.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -11,9 +11,9 @@ from PIL import Image
 
 from models import Asset
 from portal.runtime import Runtime
-from portal.services.ingest import ingest_file
-from portal.services.tokens import create_token
-from portal.services.users import create_user
+from portal.services.accounts.tokens import create_token
+from portal.services.accounts.users import create_user
+from portal.services.catalog.ingest import ingest_file
 from tests.conftest import TEST_PASSWORD
 
 

@@ -12,10 +12,10 @@ from werkzeug.datastructures import FileStorage
 from models import Role
 from portal.api import api_bp
 from portal.errors import BadRequest
-from portal.services import assets as asset_service
-from portal.services.ingest import IngestResult, ingest_file
+from portal.services.catalog import assets as asset_service
+from portal.services.catalog.ingest import IngestResult, ingest_file
+from portal.services.governance.policy import require_role
 from portal.services.paging import parse_paging
-from portal.services.policy import require_role
 from portal.web.context import client_ip, runtime, viewer
 
 

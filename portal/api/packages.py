@@ -7,7 +7,8 @@ from flask.typing import ResponseReturnValue
 
 from portal.api import api_bp, json_body
 from portal.errors import ValidationError
-from portal.services import package_links, packages
+from portal.services.distribution import packages
+from portal.services.distribution import signed_links as package_links
 from portal.web.context import runtime, viewer
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from models import Product, Role
 from portal.api import api_bp, json_body
 from portal.errors import NotFound
-from portal.services import assets as asset_service
-from portal.services.policy import require_role
-from portal.services.products import product_to_dict, upsert_product
+from portal.services.catalog import assets as asset_service
+from portal.services.catalog.products import product_to_dict, upsert_product
+from portal.services.governance.policy import require_role
 from portal.web.context import runtime, viewer
 
 

@@ -6,7 +6,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from portal.api import api_bp
-from portal.services.search import parse_params, result_to_dict, run_search
+from portal.services.search.queries import parse_params, result_to_dict, run_search
 from portal.web.context import runtime, viewer
 
 

@@ -10,8 +10,8 @@ from flask.typing import ResponseReturnValue
 
 from portal.api import api_bp
 from portal.errors import BadRequest
-from portal.services import versions
-from portal.services.assets import version_to_dict
+from portal.services.catalog import versions
+from portal.services.catalog.assets import version_to_dict
 from portal.web.context import client_ip, runtime, viewer
 
 

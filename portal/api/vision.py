@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 
 from portal.api import api_bp, json_body
 from portal.errors import BadRequest, ValidationError
-from portal.services import vision_tags
-from portal.services.search import parse_params, result_to_dict
-from portal.services.vision_similar import MAX_IMAGE_BYTES, search_by_image, similar_to_asset
+from portal.services.search.queries import parse_params, result_to_dict
+from portal.services.vision import tags as vision_tags
+from portal.services.vision.similar import MAX_IMAGE_BYTES, search_by_image, similar_to_asset
 from portal.web.context import client_ip, runtime, viewer
 
 

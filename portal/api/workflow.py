@@ -7,8 +7,8 @@ from flask.typing import ResponseReturnValue
 
 from portal.api import api_bp, json_body
 from portal.errors import ValidationError
-from portal.services import assets as asset_service
-from portal.services import workflow
+from portal.services.catalog import assets as asset_service
+from portal.services.governance import workflow
 from portal.services.paging import parse_paging
 from portal.web.context import client_ip, runtime, viewer
 

@@ -1,4 +1,5 @@
-"""The outbox: work recorded in the same transaction as its cause, dispatched to the queue after commit.
+"""The outbox's run side: work recorded by services (``portal.services.outbox.record``) in the same
+transaction as its cause is dispatched to the queue after commit and run here.
 
 A lost enqueue (Redis down, process killed) only delays the work: ``sweep`` re-dispatches pending rows.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event, or_, select, update
@@ -18,32 +19,17 @@ from models.base import utcnow
 from portal.jobs.queue import start_periodic
 from portal.jobs.registry import run_task, task
 from portal.runtime import Runtime
+from portal.services import outbox as recorded
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-_PENDING_KEY = "assetport_outbox"
-
-
-def record(
-    session: Session, task_name: str, *, not_before: datetime | None = None, **args: Any
-) -> OutboxItem:
-    """Add a unit of work to the current transaction; it is dispatched only if the transaction commits.
-
-    With ``not_before`` in the future the item is not dispatched at commit but by the first sweep after
-    that time (delayed retries without a scheduler).
-    """
-    item = OutboxItem(task=task_name, args=args, not_before=not_before)
-    session.add(item)
-    session.info.setdefault(_PENDING_KEY, []).append(item)
-    return item
 
 
 def install(rt: Runtime) -> None:
     """Dispatch recorded work after each commit of this runtime's sessions."""
 
     def after_commit(session: Session) -> None:
-        items = session.info.pop(_PENDING_KEY, [])
-        for item in items:
+        for item in recorded.take_recorded(session):
             if item.id is None or (item.not_before is not None and item.not_before > utcnow()):
                 continue
             try:
@@ -54,7 +40,7 @@ def install(rt: Runtime) -> None:
                 log.warning("could not dispatch outbox item %s; it stays pending", item.id, exc_info=True)
 
     def after_rollback(session: Session) -> None:
-        session.info.pop(_PENDING_KEY, None)
+        recorded.take_recorded(session)
 
     event.listen(rt.db.sessionmaker, "after_commit", after_commit)
     event.listen(rt.db.sessionmaker, "after_soft_rollback", lambda s, _t: after_rollback(s))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from portal.jobs.registry import task
 from portal.runtime import Runtime
-from portal.services import package_links, packages
+from portal.services.distribution import packages
+from portal.services.distribution import signed_links as package_links
 
 
 @task("packages.build")

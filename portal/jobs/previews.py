@@ -12,6 +12,8 @@ from portal.errors import RejectedFile
 from portal.jobs.registry import task
 from portal.media.render import DEFAULT_PREVIEWS, render_from_base, render_previews
 from portal.runtime import Runtime
+from portal.services import outbox
+from portal.services.vision.model import vision_enabled
 
 log = logging.getLogger(__name__)
 PREVIEW_NAMES = tuple(spec.name for spec in DEFAULT_PREVIEWS)
@@ -61,9 +63,6 @@ def build_previews(rt: Runtime, version_id: int, force: bool = False) -> None:
 
 def _queue_embedding(rt: Runtime, session: Session, version_id: int) -> None:
     """With vision on, the new preview is what the model looks at: embed and tag it after commit."""
-    from portal.jobs import outbox
-    from portal.services.vision_model import vision_enabled
-
     if vision_enabled(rt.settings):
         outbox.record(session, "vision.embed", version_ids=[version_id])
 

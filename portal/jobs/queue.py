@@ -7,34 +7,18 @@ import queue as stdqueue
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-if TYPE_CHECKING:
-    from portal.runtime import Runtime
+from portal.runtime import JobQueue, Runtime
 
 log = logging.getLogger(__name__)
 RQ_QUEUE_NAME = "assetport"
 
 
-class JobQueue(Protocol):
-    """Where jobs go: ``enqueue`` never blocks on the job itself."""
-
-    def enqueue(self, name: str, *, lane: str | None = None, **kwargs: Any) -> None:
-        """Schedule the job ``name`` with keyword arguments (ids and plain values).
-
-        ``lane`` names a kind of work that gets workers of its own where the queue supports it (search
-        index writes: one at a time, so that they batch up instead of taking every worker).
-        """
-
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait until every job enqueued so far has finished (True) or the timeout passed (False)."""
-
-    def shutdown(self) -> None:
-        """Stop accepting work and release workers."""
-
-
 class EagerQueue:
     """Runs each job immediately in the caller's thread (tests, one-shot commands)."""
+
+    in_process = True
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
@@ -59,6 +43,8 @@ LANE_THREADS = {"search": 1, "vision": 1}
 
 class ThreadQueue:
     """In-process worker threads: the embedded default, nothing to start."""
+
+    in_process = True
 
     def __init__(self, rt: Runtime, threads: int) -> None:
         self.rt = rt
@@ -153,6 +139,8 @@ def start_periodic(
 
 class RQQueue:
     """Jobs go to Redis and are run by ``assetport worker`` processes."""
+
+    in_process = False
 
     def __init__(self, redis_url: str) -> None:
         import redis

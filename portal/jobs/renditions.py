@@ -7,7 +7,7 @@ import logging
 from portal.errors import NotFound, RejectedFile
 from portal.jobs.registry import task
 from portal.runtime import Runtime
-from portal.services import renditions
+from portal.services.distribution import renditions
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import threading
 from portal.jobs.queue import start_periodic
 from portal.jobs.registry import task
 from portal.runtime import Runtime
-from portal.services.rights import expire_due
+from portal.services.governance.rights import expire_due
 
 log = logging.getLogger(__name__)
 EXPIRY_TASK = "rights.expire"

@@ -9,7 +9,7 @@ from portal.jobs import outbox
 from portal.jobs.queue import ThreadQueue
 from portal.jobs.registry import task
 from portal.runtime import Runtime
-from portal.services.vision_store import index_vector_loader
+from portal.services.vision.store import index_vector_loader
 
 SYNC_TASK = "search.sync"
 # Pending sync items folded into one index write; the rest wait for the next run.

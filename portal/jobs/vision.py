@@ -10,9 +10,9 @@ from indexer.sync import rebuild_all
 from portal.jobs import outbox
 from portal.jobs.registry import task
 from portal.runtime import Runtime
-from portal.services import vision_store
-from portal.services.vision_model import maybe_embedder
-from portal.services.vision_pipeline import embed_versions
+from portal.services.vision import store as vision_store
+from portal.services.vision.model import maybe_embedder
+from portal.services.vision.pipeline import embed_versions
 
 log = logging.getLogger(__name__)
 EMBED_TASK = "vision.embed"

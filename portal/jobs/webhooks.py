@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from portal.jobs.registry import task
 from portal.runtime import Runtime
-from portal.services import webhooks
+from portal.services.distribution import webhooks
 
 
 @task("webhooks.deliver")

@@ -6,9 +6,10 @@ import logging
 import threading
 from typing import Any
 
+from portal.jobs.bootstrap import build_runtime
 from portal.jobs.queue import RQ_QUEUE_NAME
 from portal.jobs.registry import run_task
-from portal.runtime import Runtime, build_runtime
+from portal.runtime import Runtime
 from portal.settings import load_settings
 
 log = logging.getLogger(__name__)

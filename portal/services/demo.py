@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from models import Asset, AssetStatus, Role, Visibility
 from models.brand import BrandSettings
-from portal.services import brand as brand_service
-from portal.services import rights, workflow
-from portal.services.brand import SETTINGS_ID
-from portal.services.policy import Viewer
+from portal.services.brand import hub as brand_service
+from portal.services.brand.hub import SETTINGS_ID
+from portal.services.governance import rights, workflow
+from portal.services.governance.policy import Viewer
 
 DEMO_NOTE = "Demo catalogue (Saleor demo data, BSD-3-Clause)"
 SECTIONS = [

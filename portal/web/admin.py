@@ -9,10 +9,11 @@ from flask_login import login_required
 
 from models import Role
 from portal.errors import Conflict, NotFound, ValidationError
-from portal.services import accounts, audit, audit_log
+from portal.services.accounts import admin as accounts
+from portal.services.accounts.tokens import SCOPES, create_token, revoke_token
+from portal.services.governance import audit, audit_log
+from portal.services.governance.policy import require_role
 from portal.services.paging import parse_paging
-from portal.services.policy import require_role
-from portal.services.tokens import SCOPES, create_token, revoke_token
 from portal.web.context import client_ip, runtime, viewer
 
 admin_bp = Blueprint("admin", __name__)

@@ -11,10 +11,10 @@ from flask_login import login_required
 
 from models import Role
 from portal.errors import NotFound, ValidationError
-from portal.services import asset_page, catalog
-from portal.services import assets as asset_service
+from portal.services.catalog import asset_page, editing
+from portal.services.catalog import assets as asset_service
+from portal.services.governance.policy import can_edit, require_role
 from portal.services.paging import parse_paging
-from portal.services.policy import can_edit, require_role
 from portal.web.context import client_ip, runtime, viewer
 
 assets_bp = Blueprint("assets", __name__)
@@ -104,13 +104,13 @@ def edit(asset_id: int) -> ResponseReturnValue:
     """Save title, description, tags and rights note (editors and above)."""
     require_role(viewer(), Role.EDITOR)
     try:
-        changes = catalog.parse_metadata_form(request.form)
+        changes = editing.parse_metadata_form(request.form)
     except ValidationError as exc:
         # Show the form again with what was typed and the reason, instead of losing the input.
         flash(exc.message, "danger")
         return _render_detail(asset_id, exc.status, form=request.form.to_dict())
     with runtime().db.transaction() as session:
-        changed = catalog.update_asset_metadata(session, viewer(), asset_id, changes, ip=client_ip())
+        changed = editing.update_asset_metadata(session, viewer(), asset_id, changes, ip=client_ip())
     if changed:
         flash("Saved: " + ", ".join(name.replace("_", " ") for name in changed) + ".", "success")
     else:
@@ -127,7 +127,7 @@ def add_link(asset_id: int) -> ResponseReturnValue:
         # An unknown asset is a 404 page, not a form error.
         asset_service.get_asset(session, viewer(), asset_id)
         try:
-            linked = catalog.link_product(session, viewer(), asset_id, key, ip=client_ip()).key
+            linked = editing.link_product(session, viewer(), asset_id, key, ip=client_ip()).key
             session.commit()
         except (NotFound, ValidationError) as exc:
             # An unknown key is a mistake in the form: say so on the page (422) and keep what was typed.
@@ -143,6 +143,6 @@ def add_link(asset_id: int) -> ResponseReturnValue:
 def remove_link(asset_id: int, link_id: int) -> ResponseReturnValue:
     """Remove one product link (editors and above)."""
     with runtime().db.transaction() as session:
-        key = catalog.unlink_product(session, viewer(), asset_id, link_id, ip=client_ip())
+        key = editing.unlink_product(session, viewer(), asset_id, link_id, ip=client_ip())
     flash(f"Link to {key} removed.", "success")
     return redirect(url_for("assets.detail", asset_id=asset_id, _anchor="products"))

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
 from portal.errors import AuthenticationRequired, TooManyRequests
-from portal.services.users import authenticate
+from portal.services.accounts.users import authenticate
 from portal.web.context import client_ip, runtime
 from portal.web.extensions import PortalUser
 

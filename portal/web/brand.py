@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from models import BrandSettings
 from portal.errors import NotFound
-from portal.services import brand as brand_service
-from portal.services import renditions
-from portal.services.policy import ANONYMOUS
-from portal.services.public_delivery import VIEW_PRESETS, deliver, public_asset
-from portal.services.search import parse_params
+from portal.services.brand import hub as brand_service
+from portal.services.brand.delivery import VIEW_PRESETS, deliver, public_asset
+from portal.services.distribution import renditions
+from portal.services.governance.policy import ANONYMOUS
+from portal.services.search.queries import parse_params
 from portal.web import public
 from portal.web.context import client_ip, runtime
 from portal.web.search import facet_label, value_label

@@ -14,12 +14,12 @@ from flask_login import login_required
 from models import Role
 from models.base import utcnow
 from portal.errors import NotFound, ValidationError
-from portal.services import brand as brand_service
-from portal.services import collections as collection_service
-from portal.services import sharelinks
-from portal.services.brand import section_params
+from portal.services.brand import collections as collection_service
+from portal.services.brand import hub as brand_service
+from portal.services.brand import share_links as sharelinks
+from portal.services.brand.hub import section_params
+from portal.services.governance.policy import require_role
 from portal.services.paging import MAX_ID
-from portal.services.policy import require_role
 from portal.web.context import runtime, viewer
 from portal.web.search import describe, search_url
 

@@ -6,7 +6,7 @@ from flask import current_app, request
 from flask_login import current_user
 
 from portal.runtime import Runtime
-from portal.services.policy import ANONYMOUS, Viewer
+from portal.services.governance.policy import ANONYMOUS, Viewer
 
 
 def runtime() -> Runtime:

@@ -78,7 +78,7 @@ def _unauthorized() -> ResponseReturnValue:
 
 def _audit_denial(exc: PermissionDenied) -> None:
     """Record a refused request in the audit trail (its own transaction: the request's was rolled back)."""
-    from portal.services.audit import record
+    from portal.services.governance.audit import record
     from portal.web.context import client_ip, runtime, viewer
 
     try:

@@ -72,7 +72,7 @@ def _load_bearer(req: Request) -> PortalUser | None:
     if not _is_bearer(req):
         return None
     header = req.headers.get("Authorization", "")
-    from portal.services.tokens import authenticate_token
+    from portal.services.accounts.tokens import authenticate_token
 
     with runtime().db.transaction() as session:
         identity = authenticate_token(session, header[7:])

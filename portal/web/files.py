@@ -1,5 +1,6 @@
 """File delivery: ``/a/<id>/<preset>`` (stable link, the released version) and ``/a/<id>/v/<n>/<preset>``
-(pinned version), permission-checked on every request by ``portal.services.renditions.deliver``."""
+(pinned version), permission-checked on every request by
+``portal.services.distribution.renditions.deliver``."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from flask.typing import ResponseReturnValue
 
 from portal.errors import AuthenticationRequired, NotFound
 from portal.runtime import Runtime
-from portal.services import renditions
-from portal.services.public_delivery import FILE_CSP, VIEW_PRESETS, safe_mimetype
-from portal.services.renditions import Delivery
+from portal.services.brand.delivery import FILE_CSP, VIEW_PRESETS, safe_mimetype
+from portal.services.distribution import renditions
+from portal.services.distribution.renditions import Delivery
 from portal.web import public
 from portal.web.context import client_ip, runtime, viewer
 

@@ -10,8 +10,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from portal.errors import ValidationError
-from portal.services import package_links, package_lists, packages, renditions
-from portal.services.package_links import ZipDownload
+from portal.services.distribution import packages, renditions
+from portal.services.distribution import product_lists as package_lists
+from portal.services.distribution import signed_links as package_links
+from portal.services.distribution.signed_links import ZipDownload
 from portal.web.context import client_ip, runtime, viewer
 from portal.web.files import PRIVATE, send_delivery
 from portal.web.public import disposition

@@ -9,8 +9,8 @@ from flask_login import login_required
 from models import Role
 from portal.errors import ValidationError
 from portal.media.presets import BUILTIN, COLOURS, FORMATS, PresetSpec
-from portal.services import renditions
-from portal.services.policy import require_role
+from portal.services.distribution import renditions
+from portal.services.governance.policy import require_role
 from portal.web.context import runtime, viewer
 
 presets_bp = Blueprint("presets", __name__)

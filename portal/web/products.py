@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from portal.services import catalog
+from portal.services.catalog import browse as catalog
 from portal.services.paging import parse_paging
 from portal.web.context import runtime, viewer
 

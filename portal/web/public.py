@@ -9,10 +9,10 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from flask.typing import ResponseReturnValue
 
 from portal.errors import PortalError, TooManyRequests
-from portal.services import brand as brand_service
-from portal.services.public_delivery import FILE_CSP, safe_mimetype
-from portal.services.ratelimit import Limiter, enforce, make_limiter
-from portal.services.renditions import Delivery
+from portal.services.brand import hub as brand_service
+from portal.services.brand.delivery import FILE_CSP, safe_mimetype
+from portal.services.distribution.renditions import Delivery
+from portal.services.governance.ratelimit import Limiter, enforce, make_limiter
 from portal.web.context import client_ip, runtime
 
 WINDOW = 60.0

@@ -14,10 +14,11 @@ from werkzeug.wrappers import Response
 
 from models import Role
 from portal.errors import BadRequest, Conflict, PortalError, ValidationError
-from portal.services import rights, versions, workflow
-from portal.services.assets import get_asset
+from portal.services.catalog import versions
+from portal.services.catalog.assets import get_asset
+from portal.services.governance import rights, workflow
+from portal.services.governance.policy import require_role
 from portal.services.paging import MAX_ID, parse_paging
-from portal.services.policy import require_role
 from portal.web.auth import _safe_next
 from portal.web.context import client_ip, runtime, viewer
 

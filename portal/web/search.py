@@ -19,14 +19,8 @@ from indexer.query import FacetValue, SearchHit, SearchResult
 from indexer.schema import ATTR_PREFIX
 from models import Role
 from portal.errors import Conflict, ValidationError
-from portal.services.search import (
-    SearchParams,
-    delete_saved_search,
-    parse_params,
-    run_search,
-    save_search,
-    saved_searches,
-)
+from portal.services.search.queries import SearchParams, parse_params, run_search
+from portal.services.search.saved import delete_saved_search, save_search, saved_searches
 from portal.web.context import runtime, viewer
 
 search_bp = Blueprint("search", __name__)
@@ -270,7 +264,7 @@ def render_result(
 
 def _collections() -> list[tuple[int, str]]:
     """Collections a selection may be added to (``(id, name)``, by name)."""
-    from portal.services.collections import list_collections
+    from portal.services.brand.collections import list_collections
 
     with runtime().db.session() as session:
         return [(c.id, c.name) for c in list_collections(session)]
@@ -280,7 +274,7 @@ def _image_name(params: SearchParams) -> str:
     """The file name of a search by image (its token was checked by the search that just ran)."""
     if not params.image:
         return ""
-    from portal.services.vision_similar import query_image
+    from portal.services.vision.similar import query_image
 
     return query_image(runtime(), params.image).name
 
@@ -289,7 +283,7 @@ def _similar_reference(params: SearchParams) -> dict[str, Any] | None:
     """The asset a "find similar" search starts from (the search that just ran let the viewer see it)."""
     if params.similar_to is None:
         return None
-    from portal.services.vision_similar import require_reference
+    from portal.services.vision.similar import require_reference
 
     title = require_reference(runtime(), viewer(), params.similar_to)
     back = params.query_string(similar_to=None, min_score=0, page=1)

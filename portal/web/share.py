@@ -7,9 +7,10 @@ from flask import Blueprint, render_template, request, session
 from flask.typing import ResponseReturnValue
 
 from portal.errors import NotFound
-from portal.services import brand as brand_service
-from portal.services import renditions, sharelinks
-from portal.services.public_delivery import VIEW_PRESETS, deliver
+from portal.services.brand import hub as brand_service
+from portal.services.brand import share_links as sharelinks
+from portal.services.brand.delivery import VIEW_PRESETS, deliver
+from portal.services.distribution import renditions
 from portal.web import public
 from portal.web.brand import PRESET_LABELS
 from portal.web.context import client_ip, runtime

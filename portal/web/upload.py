@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from models import Role
-from portal.services.policy import require_role
+from portal.services.governance.policy import require_role
 from portal.web.context import runtime, viewer
 
 upload_bp = Blueprint("upload", __name__)

@@ -11,11 +11,12 @@ from flask_login import login_required
 
 from models import Role
 from portal.errors import ValidationError
-from portal.services import vision_duplicates, vision_tags
-from portal.services.policy import can_edit, require_role
-from portal.services.search import parse_params
-from portal.services.vision_model import model_info
-from portal.services.vision_similar import MAX_IMAGE_BYTES, remember_query_image
+from portal.services.governance.policy import can_edit, require_role
+from portal.services.search.queries import parse_params
+from portal.services.vision import duplicates as vision_duplicates
+from portal.services.vision import tags as vision_tags
+from portal.services.vision.model import model_info
+from portal.services.vision.similar import MAX_IMAGE_BYTES, remember_query_image
 from portal.web.context import client_ip, runtime, viewer
 
 vision_bp = Blueprint("vision", __name__)
@@ -114,7 +115,7 @@ def panel(asset_id: int) -> ResponseReturnValue:
 
 
 def _panel(asset_id: int) -> ResponseReturnValue:
-    from portal.services import assets as asset_service
+    from portal.services.catalog import assets as asset_service
 
     with runtime().db.session() as session:
         asset = asset_service.get_asset(session, viewer(), asset_id)

@@ -8,8 +8,8 @@ from flask_login import login_required
 
 from models import Role
 from portal.errors import ValidationError
-from portal.services import webhooks
-from portal.services.policy import require_role
+from portal.services.distribution import webhooks
+from portal.services.governance.policy import require_role
 from portal.web.context import runtime, viewer
 
 webhooks_bp = Blueprint("webhooks", __name__)

@@ -28,7 +28,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from portal.app import create_app
 from portal.runtime import Runtime
-from portal.services.users import create_user
+from portal.services.accounts.users import create_user
 from portal.settings import Settings
 from tests.conftest import IN_CI, TEST_PASSWORD
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from models import ShareLink
 from models.base import utcnow
-from portal.services import brand as brand_service
-from portal.services import sharelinks
+from portal.services.brand import hub as brand_service
+from portal.services.brand import share_links as sharelinks
 from tests.brand_helpers import ADMIN, MANAGER, ingest, make_pdf, release, share
 from tests.e2e.conftest import LiveServer
 from tests.helpers import ZOO

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from models import Asset, AssetStatus, Visibility
 from portal.runtime import Runtime
-from portal.services.ingest import ingest_file
+from portal.services.catalog.ingest import ingest_file
 
 
 def ingest(rt: Runtime, path: Path, name: str | None = None, **kw: object) -> int:

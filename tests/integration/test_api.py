@@ -121,7 +121,7 @@ def test_partner_cannot_upload_or_see_drafts(login: Login) -> None:
 def test_oversized_upload_is_413(settings: Settings, make_user: Any) -> None:
     small = create_app(settings.model_copy(update={"max_upload_bytes": 2000}))
     try:
-        from portal.services.users import create_user
+        from portal.services.accounts.users import create_user
         from tests.conftest import TEST_PASSWORD
 
         with small.extensions["assetport"].db.transaction() as session:

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from models import ShareLink
 from portal.runtime import Runtime
-from portal.services import brand as brand_service
-from portal.services import collections as collection_service
+from portal.services.brand import collections as collection_service
+from portal.services.brand import hub as brand_service
 from tests.brand_helpers import (
     ADMIN,
     MANAGER,

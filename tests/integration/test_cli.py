@@ -95,7 +95,7 @@ def test_demo_twice_duplicates_nothing(
     assert count(db, Product) == 124
     assert count(db, Asset) == 45  # five demo pictures show two products each (same bytes)
     assert count(db, User) == 1
-    from portal.services.linking import asset_ids_for_article
+    from portal.services.catalog.linking import asset_ids_for_article
 
     # Every one of the 50 demo files is linked to the product its name gives.
     articles = {p.name.rsplit("_", 1)[0] for p in (DEMO / "images").glob("*.png")}

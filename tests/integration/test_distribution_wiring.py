@@ -16,11 +16,15 @@ from models import AssetVersion, Package, Rendition, Role, TagSuggestion
 from models.base import utcnow
 from portal.errors import NotFound, ValidationError
 from portal.runtime import Runtime
-from portal.services import catalog, package_links, renditions, rights, versions, vision_tags, webhooks
-from portal.services.policy import Viewer
-from portal.services.products import upsert_product
-from portal.services.users import create_user
-from portal.services.workflow import transition
+from portal.services.accounts.users import create_user
+from portal.services.catalog import editing, versions
+from portal.services.catalog.products import upsert_product
+from portal.services.distribution import renditions, webhooks
+from portal.services.distribution import signed_links as package_links
+from portal.services.governance import rights
+from portal.services.governance.policy import Viewer
+from portal.services.governance.workflow import transition
+from portal.services.vision import tags as vision_tags
 from tests.conftest import TEST_PASSWORD
 from tests.gov_helpers import png
 from tests.integration.distribution_helpers import ingest
@@ -64,11 +68,11 @@ def test_asset_updated_for_edits_rights_versions_and_tags(
     editor, manager = _viewer(rt, "editor"), _viewer(rt, "manager")
     _subscribe(rt, receiver.url, "asset.updated")
 
-    edit = catalog.MetadataEdit(title="New title", description="d", rights_note=None)
+    edit = editing.MetadataEdit(title="New title", description="d", rights_note=None)
     with rt.db.transaction() as session:
-        catalog.update_asset_metadata(session, editor, asset_id, edit)
+        editing.update_asset_metadata(session, editor, asset_id, edit)
     with rt.db.transaction() as session:  # the same values again: nothing changed, nothing sent
-        catalog.update_asset_metadata(session, editor, asset_id, edit)
+        editing.update_asset_metadata(session, editor, asset_id, edit)
     with rt.db.transaction() as session:
         rights.update_rights(session, editor, asset_id, rights.parse_rights_form({"visibility": "partner"}))
     versions.add_version(rt, editor, asset_id, png(tmp_path, 7), "second.png")
@@ -105,12 +109,12 @@ def test_product_assets_changed_for_every_link_change(
     with rt.db.transaction() as session:  # the late product import links the waiting asset
         upsert_product(session, {"article_number": "B-2", "name": "B"})
     with rt.db.transaction() as session:
-        link = catalog.link_product(session, editor, linked, "M9")
+        link = editing.link_product(session, editor, linked, "M9")
         link_id = link.id
     with rt.db.transaction() as session:
-        catalog.unlink_product(session, editor, linked, link_id)
+        editing.unlink_product(session, editor, linked, link_id)
     with pytest.raises(ValidationError), rt.db.transaction() as session:
-        catalog.link_product(session, editor, pending, "A-1")
+        editing.link_product(session, editor, pending, "A-1")
         raise ValidationError("rolled back")  # a change that never commits sends nothing
 
     data = [e["data"] for e in _events(receiver)]

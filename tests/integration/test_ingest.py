@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from models import Asset, AssetVersion, AuditEvent, OutboxItem, PreviewState, Product, Rendition
 from portal.runtime import Runtime
-from portal.services.ingest import collect_files, ingest_file, ingest_paths, safe_filename
+from portal.services.catalog.ingest import collect_files, ingest_file, ingest_paths, safe_filename
 from tests.helpers import ZOO, count, stored_blobs, zoo_manifest
 
 GOOD = [r for r in zoo_manifest() if r["file"].startswith("good/")]
@@ -118,8 +118,8 @@ def test_filename_links_and_late_product(rt: Runtime, tmp_path: Path) -> None:
     r2 = ingest_file(rt, late)
     assert r1.linked == ["404.038.96"]
     assert r2.ok and r2.linked == []
-    from portal.services import linking
-    from portal.services.products import upsert_product
+    from portal.services.catalog import linking
+    from portal.services.catalog.products import upsert_product
 
     with rt.db.transaction() as session:
         upsert_product(session, {"article_number": "777123", "name": "Late product"})

@@ -10,11 +10,12 @@ from rq import Queue
 from sqlalchemy import select
 
 from models import AssetVersion, OutboxItem, PreviewState, Rendition
+from portal.jobs.bootstrap import build_runtime
 from portal.jobs.queue import RQ_QUEUE_NAME, RQQueue, ThreadQueue
 from portal.jobs.registry import run_task
 from portal.jobs.worker import run_worker, set_worker_runtime
-from portal.runtime import Runtime, build_runtime
-from portal.services.ingest import ingest_file
+from portal.runtime import Runtime
+from portal.services.catalog.ingest import ingest_file
 from portal.settings import Settings
 from tests.helpers import ZOO
 
@@ -117,8 +118,8 @@ def test_sweep_redispatches_pending_items(settings: Settings, tmp_path: Path) ->
 
 def test_search_lane_folds_a_burst_into_few_index_writes(settings: Settings) -> None:
     from models import Role
-    from portal.services.policy import Viewer
-    from portal.services.search import SearchParams, run_search
+    from portal.services.governance.policy import Viewer
+    from portal.services.search.queries import SearchParams, run_search
 
     rt = build_runtime(_with(settings, jobs_eager=False, worker_threads=2, search_sync_linger=1.0))
     writes: list[int] = []

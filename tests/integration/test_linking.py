@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from models import Asset, AssetProduct, LinkSource, Product
 from models.db import Database
 from portal.errors import NotFound, ValidationError
-from portal.services import linking
-from portal.services.products import import_products, upsert_product
+from portal.services.catalog import linking
+from portal.services.catalog.products import import_products, upsert_product
 from portal.settings import DEFAULT_FILENAME_PATTERN as PATTERN
 
 CATALOG = Path(__file__).parent.parent.parent / "portal" / "demo" / "catalog"

@@ -16,9 +16,11 @@ from models import Package, Role
 from models.base import utcnow
 from portal.errors import ValidationError
 from portal.runtime import Runtime
-from portal.services import package_links, package_lists, packages
-from portal.services.policy import Viewer
-from portal.services.products import upsert_product
+from portal.services.catalog.products import upsert_product
+from portal.services.distribution import packages
+from portal.services.distribution import product_lists as package_lists
+from portal.services.distribution import signed_links as package_links
+from portal.services.governance.policy import Viewer
 from tests.integration.distribution_helpers import ingest, release
 
 PRODUCTS = [

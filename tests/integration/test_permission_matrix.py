@@ -28,8 +28,8 @@ from sqlalchemy import select
 from models import ApiToken, Asset, LinkSource
 from models.base import utcnow
 from portal.runtime import Runtime
-from portal.services import linking
-from portal.services.products import upsert_product
+from portal.services.catalog import linking
+from portal.services.catalog.products import upsert_product
 from tests.gov_helpers import new_asset, set_state, user_with_token
 
 ROLES = ("admin", "manager", "editor", "partner", "anonymous", "revoked")
@@ -58,7 +58,7 @@ class Cell:
 
 
 def expected_visible(role: str, cell: Cell) -> bool:
-    """The rule, written out independently of ``portal.services.policy``."""
+    """The rule, written out independently of ``portal.services.governance.policy``."""
     if role in STAFF:
         return True
     if role == "revoked":

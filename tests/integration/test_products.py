@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from models import Product
 from models.db import Database
 from portal.errors import BadRequest, ValidationError
-from portal.services import products as product_service
-from portal.services.products import (
+from portal.services.catalog import products as product_service
+from portal.services.catalog.products import (
     import_products,
     normalise_product,
     parse_price,

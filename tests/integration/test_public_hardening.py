@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 
 from models import Asset, AssetVersion
 from portal.runtime import Runtime
-from portal.services import brand as brand_service
+from portal.services.brand import hub as brand_service
 from tests.brand_helpers import ADMIN, html, ingest, release, share
 from tests.helpers import ZOO
 

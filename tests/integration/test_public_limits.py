@@ -15,8 +15,8 @@ from PIL import Image
 
 from portal.errors import TooManyRequests
 from portal.runtime import Runtime
-from portal.services import brand as brand_service
-from portal.services.ratelimit import MemoryLimiter, RedisLimiter, enforce
+from portal.services.brand import hub as brand_service
+from portal.services.governance.ratelimit import MemoryLimiter, RedisLimiter, enforce
 from tests.brand_helpers import ingest, release
 from tests.conftest import csrf_token
 from tests.helpers import ZOO
@@ -161,7 +161,7 @@ def test_managers_build_sections_from_collections_and_searches(
         == 302
     )
     with rt.db.session() as session:
-        from portal.services.collections import list_collections
+        from portal.services.brand.collections import list_collections
 
         collection_id = list_collections(session)[0].id
     for data in (

@@ -13,8 +13,8 @@ from models import Rendition, Role
 from portal.errors import NotFound, ValidationError
 from portal.media.presets import BUILTIN
 from portal.runtime import Runtime
-from portal.services import renditions
-from portal.services.policy import ANONYMOUS, Viewer
+from portal.services.distribution import renditions
+from portal.services.governance.policy import ANONYMOUS, Viewer
 from tests.helpers import ZOO, zoo_manifest
 from tests.integration.distribution_helpers import ingest, release
 

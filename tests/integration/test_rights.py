@@ -13,7 +13,7 @@ from models import Asset, AuditEvent, OutboxItem
 from models.base import utcnow
 from portal.jobs.registry import run_task
 from portal.runtime import Runtime
-from portal.services.rights import expiring_soon
+from portal.services.governance.rights import expiring_soon
 from tests.conftest import csrf_token
 from tests.gov_helpers import new_asset, set_state, user_with_token
 

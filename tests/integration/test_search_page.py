@@ -19,9 +19,10 @@ from werkzeug.test import TestResponse
 from models import Asset, AssetStatus, Product, Role, SavedSearch, Visibility
 from portal.errors import Conflict
 from portal.jobs.registry import run_task
-from portal.services.ingest import ingest_file
-from portal.services.policy import Viewer
-from portal.services.search import SearchParams, save_search
+from portal.services.catalog.ingest import ingest_file
+from portal.services.governance.policy import Viewer
+from portal.services.search.queries import SearchParams
+from portal.services.search.saved import save_search
 from tests.conftest import csrf_token
 from tests.helpers import ZOO
 
@@ -324,7 +325,7 @@ def test_saved_searches_save_list_delete(login: Login, app: Flask, corpus: Corpu
 
 def test_facet_labels_and_more_values() -> None:
     from indexer.query import FacetValue, SearchResult
-    from portal.services.search import SearchParams
+    from portal.services.search.queries import SearchParams
     from portal.web.search import _facet_groups, facet_label, value_label
 
     assert facet_label("attr.bucket_size") == "Bucket size"

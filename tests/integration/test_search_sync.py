@@ -15,12 +15,12 @@ from sqlalchemy import select
 from models import Asset, OutboxItem, Role
 from portal.jobs.registry import run_task
 from portal.runtime import Runtime
-from portal.services import catalog
-from portal.services.ingest import ingest_file
-from portal.services.policy import Viewer
-from portal.services.products import upsert_product
-from portal.services.search import SearchParams, run_search
-from portal.services.users import create_user
+from portal.services.accounts.users import create_user
+from portal.services.catalog import editing
+from portal.services.catalog.ingest import ingest_file
+from portal.services.catalog.products import upsert_product
+from portal.services.governance.policy import Viewer
+from portal.services.search.queries import SearchParams, run_search
 from tests.helpers import DEMO, ZOO
 
 ADMIN = Viewer(None, Role.ADMIN)
@@ -65,14 +65,14 @@ def test_edits_links_and_product_changes_reach_the_index(rt: Runtime, admin: Vie
     asset_id = ingest_file(rt, ZOO / "good" / "hopper.jpg").asset_id or 0
     assert _ids(rt, text="mug") == []
     with rt.db.transaction() as session:
-        catalog.link_product(session, admin, asset_id, "mug")
+        editing.link_product(session, admin, asset_id, "mug")
     assert _ids(rt, text="A-2") == [asset_id]  # a model-code link covers every variant
     with rt.db.transaction() as session:
         upsert_product(session, {"article_number": "A-1", "name": "Enamel mug", "model_code": "mug"})
     assert _ids(rt, text="enamel") == [asset_id]
     with rt.db.transaction() as session:
-        catalog.update_asset_metadata(
-            session, admin, asset_id, catalog.MetadataEdit("Grace portrait", None, None)
+        editing.update_asset_metadata(
+            session, admin, asset_id, editing.MetadataEdit("Grace portrait", None, None)
         )
     assert _ids(rt, text="grace") == [asset_id]
 
@@ -119,7 +119,7 @@ def test_reindex_command_rebuilds_from_the_database(
     result = CliRunner().invoke(main, ["reindex"], env=env)
     assert result.exit_code == 0, result.output
     assert "indexed 2 assets" in result.output
-    from portal.runtime import build_runtime
+    from portal.jobs.bootstrap import build_runtime
 
     again = build_runtime(rt.settings, start_workers=False)
     try:

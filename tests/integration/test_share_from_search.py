@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from models.base import utcnow
 from portal.runtime import Runtime
-from portal.services import collections as collection_service
+from portal.services.brand import collections as collection_service
 from tests.brand_helpers import html, ingest, release, tile_ids
 from tests.conftest import csrf_token
 from tests.helpers import ZOO

@@ -18,8 +18,9 @@ from models import Role, ShareLink
 from models.base import utcnow
 from portal.errors import ValidationError
 from portal.runtime import Runtime
-from portal.services import brand, sharelinks
-from portal.services.policy import Viewer
+from portal.services.brand import hub as brand
+from portal.services.brand import share_links as sharelinks
+from portal.services.governance.policy import Viewer
 from tests.brand_helpers import MANAGER, html, ingest, release, share, tile_ids
 from tests.conftest import csrf_token
 from tests.helpers import ZOO

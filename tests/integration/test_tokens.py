@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from models import ApiToken
 from portal.cli import main
-from portal.services.tokens import hash_token, revoke_token
-from portal.services.users import create_user
+from portal.services.accounts.tokens import hash_token, revoke_token
+from portal.services.accounts.users import create_user
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import ZOO
 

@@ -14,14 +14,16 @@ from sqlalchemy import select
 from indexer.query import PortalQuery
 from models import Asset, AssetEmbedding, AssetTag, AuditEvent, DuplicateFlag, Role, TagSuggestion
 from models.vision import DuplicateState, SuggestionState
+from portal.jobs.bootstrap import build_runtime
 from portal.jobs.registry import run_task
-from portal.runtime import Runtime, build_runtime
-from portal.services import vision_duplicates, vision_tags
-from portal.services.ingest import ingest_file
-from portal.services.policy import Viewer
-from portal.services.users import create_user
-from portal.services.vision_model import embedder
-from portal.services.vision_pipeline import embed_versions, select_for_tagging
+from portal.runtime import Runtime
+from portal.services.accounts.users import create_user
+from portal.services.catalog.ingest import ingest_file
+from portal.services.governance.policy import Viewer
+from portal.services.vision import duplicates as vision_duplicates
+from portal.services.vision import tags as vision_tags
+from portal.services.vision.model import embedder
+from portal.services.vision.pipeline import embed_versions, select_for_tagging
 from portal.settings import Settings
 from tests.vision_fixtures import picture, tiny_clip_overrides
 

@@ -18,8 +18,8 @@ from models import Asset, AssetTag, TagSuggestion
 from portal.app import create_app
 from portal.jobs.registry import run_task
 from portal.runtime import Runtime
-from portal.services.ingest import ingest_file
-from portal.services.users import create_user
+from portal.services.accounts.users import create_user
+from portal.services.catalog.ingest import ingest_file
 from portal.settings import Settings
 from tests.conftest import TEST_PASSWORD, csrf_token
 from tests.vision_fixtures import picture, tiny_clip_overrides

@@ -18,9 +18,9 @@ from models.base import utcnow
 from portal.errors import PermissionDenied, ValidationError
 from portal.jobs.outbox import sweep
 from portal.runtime import Runtime
-from portal.services import webhooks
-from portal.services.policy import Viewer
-from portal.services.products import upsert_product
+from portal.services.catalog.products import upsert_product
+from portal.services.distribution import webhooks
+from portal.services.governance.policy import Viewer
 from tests.integration.distribution_helpers import ingest
 from tests.integration.test_packages import _image
 

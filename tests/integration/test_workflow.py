@@ -10,7 +10,7 @@ from sqlalchemy import select
 from indexer.query import PortalQuery
 from models import Asset, AssetStatus, AuditEvent, OutboxItem
 from portal.runtime import Runtime
-from portal.services.workflow import TRANSITIONS
+from portal.services.governance.workflow import TRANSITIONS
 from tests.gov_helpers import new_asset, set_state, user_with_token
 
 ALL_STATES = [s.value for s in AssetStatus]

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from portal.errors import BadRequest
-from portal.services.product_files import PROBLEM_KEY, canonical_field, read_product_rows
+from portal.services.catalog.product_files import PROBLEM_KEY, canonical_field, read_product_rows
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "products"
 DEMO_CSV = Path(__file__).parent.parent.parent / "portal" / "demo" / "catalog" / "products.csv"

@@ -1,0 +1,377 @@
+"""Packages: a ZIP (or a link table) of the right files for a product list, built in the background.
+
+``create_package`` records the request and an outbox item; the ``packages.build`` job resolves every
+input line (report: found / missing / ambiguous / not_approved / expired), plans the files and names them
+from the template, then streams them into a ZIP on disk (stored for JPEG/PNG/WebP, deflated otherwise,
+ZIP64 when large) with ``manifest.csv`` (sha256 of every file), updating the progress as it goes. The
+manifest hashes are the content-addressed store keys, which the store verified when it wrote the bytes.
+A package over ``package_max_bytes`` stops with a clear message; the download link expires after
+``package_link_ttl_seconds``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from models import Asset, AssetVersion, Package, PackageFile, PackageLine, Product, Role
+from models.base import utcnow
+from portal.errors import NotFound, PayloadTooLarge, PortalError, ValidationError
+from portal.media.filenames import dedupe, render_path, template_problems
+from portal.media.zipstream import ZipStream
+from portal.runtime import Runtime
+from portal.services import outbox
+from portal.services.distribution import product_lists as package_lists
+from portal.services.distribution import renditions
+from portal.services.distribution.product_lists import LineResult, resolve_assets, resolve_lines
+from portal.services.governance.policy import Viewer, require_role
+
+log = logging.getLogger(__name__)
+KINDS = ("zip", "links")
+DEFAULT_TEMPLATE = "{article_number}_{n}.{ext}"
+MAX_PRESETS = 8
+Progress = Callable[[int, int], None]
+_PROGRESS_EVERY = 0.5  # seconds between progress writes
+
+
+def create_package(
+    session: Session,
+    viewer: Viewer,
+    *,
+    lines: list[str],
+    presets: list[str],
+    template: str = DEFAULT_TEMPLATE,
+    kind: str = "zip",
+    source: str = "list",
+    enqueue: bool = True,
+) -> Package:
+    """Record a package request and its build job (partners and up). ValidationError for bad input.
+
+    ``enqueue=False`` leaves the building to the caller (the CLI runs it in the foreground)."""
+    require_role(viewer, Role.PARTNER)
+    problems = []
+    if not lines:
+        problems.append("give at least one article number")
+    if len(lines) > package_lists.MAX_LINES:
+        # The same bound as a pasted or uploaded list, whichever way (web, API, CLI) the lines came.
+        problems.append(f"too many lines: {len(lines)} (the limit is {package_lists.MAX_LINES})")
+    if kind not in KINDS:
+        problems.append(f"kind: one of {', '.join(KINDS)}")
+    if source not in ("list", "selection", "search"):
+        problems.append("source: list, selection or search")
+    known = renditions.preset_specs(session)
+    names = list(dict.fromkeys(p.strip() for p in presets if p.strip()))
+    unknown = [p for p in names if p not in known and p != renditions.ORIGINAL]
+    if not names or unknown or len(names) > MAX_PRESETS:
+        problems.append(f"presets: choose 1 to {MAX_PRESETS} of {', '.join([*known, 'original'])}")
+    problems.extend(template_problems(template))
+    if problems:
+        raise ValidationError("; ".join(problems))
+    assert viewer.role is not None
+    package = Package(
+        created_by_id=viewer.user_id, viewer_role=viewer.role.value, kind=kind, presets=names,
+        template=template.strip(), source=source, lines=[str(v)[:300] for v in lines],
+    )  # fmt: skip
+    session.add(package)
+    session.flush()
+    if enqueue:
+        outbox.record(session, "packages.build", package_id=package.id)
+    return package
+
+
+def get_package(session: Session, viewer: Viewer, package_id: int) -> Package:
+    """A package its creator (or an admin) may see; NotFound otherwise."""
+    package = session.get(Package, package_id)
+    if package is None or not (package.created_by_id == viewer.user_id or viewer.at_least(Role.ADMIN)):
+        raise NotFound("no such package")
+    return package
+
+
+def list_packages(session: Session, viewer: Viewer, limit: int = 50) -> list[Package]:
+    """The viewer's recent packages, newest first."""
+    query = select(Package).order_by(Package.id.desc()).limit(limit)
+    return list(session.scalars(query.where(Package.created_by_id == viewer.user_id)))
+
+
+# --- building ----------------------------------------------------------------------------------------
+
+
+def build(rt: Runtime, package_id: int, progress: Progress | None = None) -> str | None:
+    """Resolve, plan and write a package; safe to run twice (a finished package is left alone).
+    Returns the final status, None for a missing package."""
+    with rt.db.transaction() as session:
+        package = session.get(Package, package_id)
+        if package is None or package.status in ("done", "failed", "expired"):
+            return None if package is None else package.status
+        package.status, package.error = "running", None
+        session.execute(delete(PackageLine).where(PackageLine.package_id == package_id))
+        session.execute(delete(PackageFile).where(PackageFile.package_id == package_id))
+    try:
+        _plan(rt, package_id)
+        with rt.db.session() as session:
+            kind = session.get(Package, package_id).kind  # type: ignore[union-attr]
+        if kind == "zip":
+            path, size = _write_zip(rt, package_id, progress)
+        else:
+            path, size = None, _prebuild(rt, package_id, progress)
+    except PortalError as exc:
+        _finish(rt, package_id, "failed", error=exc.message)
+        return "failed"
+    _finish(rt, package_id, "done", path=path, size=size)
+    return "done"
+
+
+def _plan(rt: Runtime, package_id: int) -> None:
+    """Write the report lines and the planned files with their names."""
+    with rt.db.transaction() as session, session.no_autoflush:
+        package = session.get(Package, package_id)
+        assert package is not None
+        viewer = Viewer(package.created_by_id, Role(package.viewer_role))
+        if package.source == "list":
+            results = resolve_lines(
+                session, viewer, list(package.lines), strip_zeros=rt.settings.package_strip_leading_zeros
+            )
+        else:
+            ids = [int(v) for v in package.lines if str(v).isdigit()]
+            results = resolve_assets(session, viewer, ids)
+        specs = renditions.preset_specs(session)
+        context = _preload(session, results)
+        taken: set[str] = {"manifest.csv"}
+        rows: list[Any] = []
+        for result in results:
+            files = _files_for(package, result, specs, taken, context)
+            rows.extend(files)
+            rows.append(_line_row(package_id, result, len(files)))
+        session.add_all(rows)
+        package.files_total = sum(1 for r in rows if isinstance(r, PackageFile))
+
+
+@dataclass
+class _Context:
+    """Rows a plan needs, loaded in a few queries: versions by id, products by article number."""
+
+    assets: dict[int, Asset]
+    versions: dict[int, AssetVersion]
+    products: dict[str, Product]
+
+
+def _preload(session: Session, results: list[LineResult]) -> _Context:
+    asset_ids = sorted({a for r in results for a, _v in r.assets})
+    version_ids = sorted({v for r in results for _a, v in r.assets})
+    numbers = sorted({r.article_number for r in results if r.article_number})
+    context = _Context({}, {}, {})
+    for start in range(0, max(len(asset_ids), len(version_ids), len(numbers)), 500):
+        chunk = slice(start, start + 500)
+        context.assets.update(
+            (a.id, a) for a in session.scalars(select(Asset).where(Asset.id.in_(asset_ids[chunk])))
+        )
+        query = select(AssetVersion).where(AssetVersion.id.in_(version_ids[chunk]))
+        context.versions.update((v.id, v) for v in session.scalars(query))
+        query_p = select(Product).where(Product.article_number.in_(numbers[chunk]))
+        context.products.update((p.article_number, p) for p in session.scalars(query_p))
+    return context
+
+
+def _line_row(package_id: int, result: LineResult, files: int) -> PackageLine:
+    return PackageLine(
+        package_id=package_id, line_no=result.line_no, input=result.input[:300],
+        article_number=result.article_number, status=result.status, message=result.message[:500],
+        asset_ids=[str(a) for a, _v in result.assets], files=files,
+    )  # fmt: skip
+
+
+def _files_for(
+    package: Package, result: LineResult, specs: dict[str, Any], taken: set[str], context: _Context
+) -> list[PackageFile]:
+    files = []
+    product = context.products.get(result.article_number or "")
+    for preset in package.presets:
+        for n, (asset_id, version_id) in enumerate(result.assets, 1):
+            asset, version = context.assets.get(asset_id), context.versions.get(version_id)
+            if asset is None or version is None:
+                continue
+            ext = _extension(version) if preset == renditions.ORIGINAL else specs[preset].extension
+            values = renditions.name_values(asset, version, preset, ext, product)
+            values.update(n=n, article_number=result.article_number)
+            if product is None:  # the line named a model code
+                values["model_code"] = result.article_number
+            path = dedupe(render_path(package.template, values), taken)
+            files.append(
+                PackageFile(
+                    package_id=package.id,
+                    line_no=result.line_no,
+                    article_number=result.article_number,
+                    asset_id=asset_id,
+                    version_id=version_id,
+                    preset=preset,
+                    path=path,
+                )
+            )
+    return files
+
+
+def _extension(version: AssetVersion) -> str:
+    name = version.original_filename
+    return name.rsplit(".", 1)[-1].lower() if "." in name else (version.format or "bin").lower()
+
+
+def _file_rows(rt: Runtime, package_id: int) -> list[tuple[int, int, str, str]]:
+    with rt.db.session() as session:
+        rows = session.execute(
+            select(PackageFile.id, PackageFile.version_id, PackageFile.preset, PackageFile.path)
+            .where(PackageFile.package_id == package_id)
+            .order_by(PackageFile.id)
+        ).all()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def _original_facts(rt: Runtime, rows: list[tuple[int, int, str, str]]) -> dict[int, tuple[str, str, int]]:
+    """(sha256, mime type, size) of every original in a plan, in a few queries."""
+    ids = sorted({version_id for _f, version_id, preset, _p in rows if preset == renditions.ORIGINAL})
+    facts: dict[int, tuple[str, str, int]] = {}
+    with rt.db.session() as session:
+        for start in range(0, len(ids), 500):
+            query = select(
+                AssetVersion.id, AssetVersion.sha256, AssetVersion.mime_type, AssetVersion.size_bytes
+            )
+            for vid, sha, mime, size in session.execute(
+                query.where(AssetVersion.id.in_(ids[start : start + 500]))
+            ):
+                facts[vid] = (sha, mime, size)
+    return facts
+
+
+def resolve_file(rt: Runtime, version_id: int, preset: str) -> tuple[str, str, int]:
+    """(sha256, mime type, size) of a version in a preset, building the rendition when needed."""
+    if preset == renditions.ORIGINAL:
+        with rt.db.session() as session:
+            version = session.get(AssetVersion, version_id)
+            if version is None:
+                raise NotFound("a version in this package no longer exists")
+            return version.sha256, version.mime_type, version.size_bytes
+    with rt.db.session() as session:
+        spec = renditions.get_preset(session, preset)
+    built = renditions.ensure_rendition(rt, version_id, spec)
+    return built.sha256, built.mime_type, built.size
+
+
+def _write_zip(rt: Runtime, package_id: int, progress: Progress | None) -> tuple[str, int]:
+    folder = rt.settings.instance_dir / "packages"
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"package-{package_id}-{secrets.token_hex(8)}.zip"
+    part = final.with_suffix(".zip.part")
+    rows = _file_rows(rt, package_id)
+    limit = rt.settings.package_max_bytes
+    archive = ZipStream(part)
+    manifest = io.StringIO()
+    writer = csv.writer(manifest)
+    writer.writerow(["path", "article_number", "asset_id", "version_id", "preset", "size", "sha256"])
+    tracker = _Tracker(rt, package_id, len(rows), progress)
+    originals = _original_facts(rt, rows)
+    try:
+        for file_id, version_id, preset, path in rows:
+            known = originals.get(version_id) if preset == renditions.ORIGINAL else None
+            sha, mime, size = known or resolve_file(rt, version_id, preset)
+            if archive.bytes_written + size > limit:
+                raise PayloadTooLarge(
+                    f"the package would exceed the size limit of {_human(limit)} after "
+                    f"{tracker.done} of {len(rows)} files; choose fewer articles or a smaller preset"
+                )
+            archive.add_file(path, rt.blobs.path_for(sha), mime)
+            tracker.file_done(file_id, sha, size, archive.bytes_written)
+            writer.writerow([path, *tracker.meta(file_id), version_id, preset, size, sha])
+        archive.add_bytes("manifest.csv", manifest.getvalue().encode())
+        archive.close()
+    except BaseException:
+        archive.abort()
+        raise
+    part.replace(final)
+    tracker.flush(force=True)
+    return str(final), final.stat().st_size
+
+
+def _prebuild(rt: Runtime, package_id: int, progress: Progress | None) -> int:
+    """Link tables: build every rendition now, so each link answers at once; returns the total size."""
+    rows = _file_rows(rt, package_id)
+    tracker = _Tracker(rt, package_id, len(rows), progress)
+    total = 0
+    for file_id, version_id, preset, _path in rows:
+        sha, _mime, size = resolve_file(rt, version_id, preset)
+        total += size
+        tracker.file_done(file_id, sha, size, total)
+    tracker.flush(force=True)
+    return total
+
+
+class _Tracker:
+    """Progress in the database (throttled) and to an optional callback; file hashes and sizes."""
+
+    def __init__(self, rt: Runtime, package_id: int, total: int, progress: Progress | None) -> None:
+        self.rt, self.package_id, self.total, self.progress = rt, package_id, total, progress
+        self.done, self.bytes = 0, 0
+        self.pending: dict[int, tuple[str, int]] = {}
+        self.last = time.monotonic()
+        with rt.db.session() as session:
+            self.lines = {
+                f.id: (f.article_number or "", f.asset_id)
+                for f in session.scalars(select(PackageFile).where(PackageFile.package_id == package_id))
+            }
+
+    def meta(self, file_id: int) -> tuple[str, int]:
+        return self.lines.get(file_id, ("", 0))
+
+    def file_done(self, file_id: int, sha: str, size: int, written: int) -> None:
+        self.done += 1
+        self.bytes = written
+        self.pending[file_id] = (sha, size)
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+        self.flush()
+
+    def flush(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self.last < _PROGRESS_EVERY:
+            return
+        self.last = time.monotonic()
+        with self.rt.db.transaction() as session:
+            package = session.get(Package, self.package_id)
+            if package is not None:
+                package.files_done, package.bytes_written = self.done, self.bytes
+            if self.pending:  # one executemany for every file since the last write
+                values = [
+                    {"id": f, "sha256": sha, "size_bytes": size} for f, (sha, size) in self.pending.items()
+                ]
+                session.execute(update(PackageFile), values)
+        self.pending.clear()
+
+
+def _finish(
+    rt: Runtime, package_id: int, status: str, *, path: str | None = None, size: int | None = None,
+    error: str | None = None,
+) -> None:  # fmt: skip
+    with rt.db.transaction() as session:
+        package = session.get(Package, package_id)
+        if package is None:
+            return
+        package.status, package.error, package.finished_at = status, error, utcnow()
+        package.file_path, package.size_bytes = path, size
+        if status == "done":
+            package.expires_at = utcnow() + timedelta(seconds=rt.settings.package_link_ttl_seconds)
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"

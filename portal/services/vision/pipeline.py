@@ -1,0 +1,236 @@
+"""The embedding and tagging pipeline: decode a batch of versions (preview rendition, else the original),
+one model pass for vectors and tag scores, then one transaction storing vectors, suggestions and
+near-duplicate flags and recording the index sync.
+
+Three stages overlap so the model is never idle waiting for the rest: decode threads read the next
+batch AND run the model's preprocessing on it (resize to the model input, pixel statistics; Pillow and
+numpy release the GIL); the calling thread runs the forward passes; one store thread looks up
+near-duplicates and writes the previous batch (bulk statements, one transaction per batch).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
+
+from models import Asset, AssetEmbedding, AssetVersion, Rendition
+from portal.runtime import Runtime
+from portal.services.search import sync as search_sync
+from portal.services.vision import duplicates as vision_duplicates
+from portal.services.vision import store as vision_store
+from portal.services.vision import tags as vision_tags
+from tagging.autotag import Analysis, Prepared, Tagger, tagger_for
+from tagging.base import Embedder, Vectors, chunks
+
+log = logging.getLogger(__name__)
+BATCH = 32
+DECODE_THREADS = 4
+# The rendition the model looks at: big enough for 224-384 px models, far cheaper than the original.
+SOURCE_PRESET = "preview"
+# Previous batches of the same job compared for near-duplicates in memory: their index sync may still
+# be on its way; older ones are in the index.
+RECENT_BATCHES = 8
+Scored = list[tuple[str, float]]
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One decoded and preprocessed version on its way through the model."""
+
+    version_id: int
+    asset_id: int
+    prepared: Prepared
+
+
+def _scored(result: Analysis) -> tuple[Vectors, list[Scored]]:
+    vectors = np.asarray(result.vectors, dtype=np.float32)
+    return vectors, [[(s.tag, s.score) for s in row] for row in result.suggestions]
+
+
+def pending_versions(rt: Runtime, model_id: str, version_ids: Sequence[int], retag: bool) -> list[int]:
+    """The given versions that exist, are their asset's current version and (unless ``retag``) have no
+    vector under this model yet: the rest is a no-op."""
+    ids = sorted({int(i) for i in version_ids})
+    out: list[int] = []
+    with rt.db.session() as session:
+        for start in range(0, len(ids), vision_store.ID_CHUNK):
+            chunk = ids[start : start + vision_store.ID_CHUNK]
+            current = set(
+                session.scalars(select(Asset.current_version_id).where(Asset.current_version_id.in_(chunk)))
+            )
+            done: set[int] = set()
+            if not retag:
+                done = set(
+                    session.scalars(
+                        select(AssetEmbedding.version_id).where(
+                            AssetEmbedding.version_id.in_(chunk), AssetEmbedding.model_id == model_id
+                        )
+                    )
+                )
+            out += [i for i in chunk if i in current and i not in done]
+    return out
+
+
+def _sources(rt: Runtime, version_ids: Sequence[int]) -> list[tuple[int, int, str]]:
+    """(version id, asset id, blob sha) per version: the preview rendition when built, else the original."""
+    with rt.db.session() as session:
+        rows = session.execute(
+            select(AssetVersion.id, AssetVersion.asset_id, AssetVersion.sha256, Rendition.sha256)
+            .outerjoin(
+                Rendition, (Rendition.version_id == AssetVersion.id) & (Rendition.preset == SOURCE_PRESET)
+            )
+            .where(AssetVersion.id.in_(list(version_ids)))
+            .order_by(AssetVersion.id)
+        ).all()
+    return [(int(v), int(a), preview or original) for v, a, original, preview in rows]
+
+
+def decode_image(rt: Runtime, sha: str) -> Image.Image:
+    """A blob decoded the way the model sees it: reduced-scale JPEG decode, EXIF-rotated, at most 1024 px,
+    RGB (RGBA when transparent). Raises what Pillow raises for files that are no images."""
+    with Image.open(rt.blobs.path_for(sha)) as img:
+        img.draft("RGB", (768, 768))  # JPEG originals: decode at a reduced scale
+        img.load()
+        image = ImageOps.exif_transpose(img)
+        image.thumbnail((1024, 1024))
+        return image.convert("RGBA" if "A" in image.getbands() else "RGB")
+
+
+def decode_versions(rt: Runtime, version_ids: Sequence[int]) -> list[tuple[int, int, Image.Image]]:
+    """(version id, asset id, image) of each version that has an image, as the job decodes them (for
+    callers that time or test the model on exactly the job's inputs)."""
+    out = []
+    for version_id, asset_id, sha in _sources(rt, version_ids):
+        image = _try_decode(version_id, partial(decode_image, rt, sha))
+        if image is not None:
+            out.append((version_id, asset_id, image))
+    return out
+
+
+def _try_decode(version_id: int, decode: Callable[[], Image.Image]) -> Image.Image | None:
+    try:
+        return decode()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        # Documents without a preview, broken files: nothing to embed, and not an error of the job.
+        log.info("version %s has no image to embed: %s", version_id, exc)
+        return None
+
+
+def _decode(rt: Runtime, tagger: Tagger, source: tuple[int, int, str]) -> Item | None:
+    version_id, asset_id, sha = source
+    image = _try_decode(version_id, partial(decode_image, rt, sha))
+    return None if image is None else Item(version_id, asset_id, tagger.prepare(image))
+
+
+def _decode_batch(
+    rt: Runtime, tagger: Tagger, pool: ThreadPoolExecutor, version_ids: Sequence[int]
+) -> list[Item]:
+    sources = _sources(rt, version_ids)
+    return [item for item in pool.map(lambda s: _decode(rt, tagger, s), sources) if item is not None]
+
+
+def embed_versions(
+    rt: Runtime,
+    model: Embedder,
+    version_ids: Sequence[int],
+    *,
+    retag: bool = False,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+) -> int:
+    """Embed and tag these versions (missing or already done ones are skipped unless ``retag``); returns
+    how many were stored. Safe to run twice: vectors are upserted, pending suggestions replaced."""
+    todo = pending_versions(rt, model.model_id, version_ids, retag)
+    if not todo:
+        return 0
+    with rt.db.session() as session:
+        tagger = tagger_for(model, vision_tags.active_tags(session))
+    batches = chunks(todo, batch)
+    recent: deque[list[vision_duplicates.Candidate]] = deque(maxlen=RECENT_BATCHES)
+    stored = 0
+    with (
+        ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix="assetport-decode") as pool,
+        ThreadPoolExecutor(1, thread_name_prefix="assetport-vision-store") as writer,
+    ):
+        ahead: Future[list[Item]] = pool.submit(_decode_batch, rt, tagger, pool, batches[0])
+        writing: tuple[Future[int], int] | None = None
+        for index, chunk in enumerate(batches):
+            items = ahead.result()
+            if index + 1 < len(batches):
+                ahead = pool.submit(_decode_batch, rt, tagger, pool, batches[index + 1])
+            vectors, scored = _scored(tagger.analyze_prepared([it.prepared for it in items]))
+            # One batch in the store thread at a time: it writes while the model runs the next batch.
+            stored += _finish(writing, progress)
+            earlier = [c for previous in recent for c in previous]
+            candidates = [vision_duplicates.Candidate(it.asset_id, vectors[i]) for i, it in enumerate(items)]
+            recent.append(candidates)
+            future = writer.submit(_store, rt, model.model_id, items, candidates, scored, earlier)
+            writing = (future, len(chunk))
+        stored += _finish(writing, progress)
+    return stored
+
+
+def _finish(writing: tuple[Future[int], int] | None, progress: Progress | None) -> int:
+    """Wait for a batch's store; report its progress; how many it stored."""
+    if writing is None:
+        return 0
+    future, size = writing
+    done = future.result()
+    if progress is not None:
+        progress(size)
+    return done
+
+
+def _store(
+    rt: Runtime,
+    model_id: str,
+    items: list[Item],
+    candidates: list[vision_duplicates.Candidate],
+    scored: list[Scored],
+    earlier: list[vision_duplicates.Candidate],
+) -> int:
+    """Near-duplicate lookup and one transaction with every write of a batch (bulk statements)."""
+    if not items:
+        return 0
+    threshold = vision_duplicates.duplicate_threshold(model_id, rt.settings.vision_duplicate_threshold)
+    near = vision_duplicates.nearest_older(rt.search(), candidates, threshold, earlier)
+    with rt.db.transaction() as session:
+        alive = set(session.scalars(select(Asset.id).where(Asset.id.in_([it.asset_id for it in items]))))
+        keep = [i for i, it in enumerate(items) if it.asset_id in alive]  # deleted while we worked: skip
+        vision_store.store_embeddings(
+            session, model_id, [(items[i].asset_id, items[i].version_id, candidates[i].vector) for i in keep]
+        )
+        vision_tags.store_suggestions_many(session, model_id, {items[i].asset_id: scored[i] for i in keep})
+        vision_duplicates.flag_many(session, {a: near[a] for a in alive & set(near)}, model_id)
+        search_sync.assets_changed(session, sorted(alive))
+    return len(keep)
+
+
+def select_for_tagging(rt: Runtime, model_id: str, *, missing: bool, embedded: bool) -> list[int]:
+    """Current versions without a vector under ``model_id`` (``missing``), with one (``embedded``), or
+    both (``assetport tag``: default missing; ``--retag`` embedded; ``--all`` both)."""
+    out: list[int] = []
+    after = 0
+    while True:
+        with rt.db.session() as session:
+            ids = vision_store.current_version_ids(session, after_id=after, limit=2000)
+            if not ids:
+                return out
+            have = set(
+                session.scalars(
+                    select(AssetEmbedding.version_id).where(
+                        AssetEmbedding.version_id.in_(ids), AssetEmbedding.model_id == model_id
+                    )
+                )
+            )
+        out += [i for i in ids if (i in have and embedded) or (i not in have and missing)]
+        after = ids[-1]
