@@ -29,6 +29,9 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     app.config.update(
         SECRET_KEY=settings.resolved_secret_key,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        # A text form field (title, description, ...) and the number of parts in one form.
+        MAX_FORM_MEMORY_SIZE=settings.max_form_field_bytes,
+        MAX_FORM_PARTS=settings.max_form_parts,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # rejected as decompression bombs before any pixel is decoded.
     max_upload_bytes: int = 512 * 1024 * 1024
     max_image_pixels: int = 200_000_000
+    # One text form field at most this large, one form at most this many fields and files (413 beyond).
+    max_form_field_bytes: int = 512 * 1024
+    max_form_parts: int = 1000
     filename_pattern: str = DEFAULT_FILENAME_PATTERN
     # Worker threads of the in-process queue (0 = one per CPU core).
     worker_threads: int = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Flask, Response, jsonify, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -30,7 +30,12 @@ def error_response(status: int, code: str, message: str) -> ResponseReturnValue:
         return resp
     if status == 401:
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-    return render_template("error.html", status=status, code=code, message=message), status
+    try:
+        return render_template("error.html", status=status, code=code, message=message), status
+    except Exception:
+        # An error page never raises: a plain answer beats a second error without security headers.
+        log.exception("could not render the error page for %s", code)
+        return Response(f"{status} {message}\n", status=status, mimetype="text/plain")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -53,10 +58,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-        limit = app.config.get("MAX_CONTENT_LENGTH") or 0
-        return error_response(
-            413, "too_large", f"upload too large: the limit is {limit // (1024 * 1024)} MiB"
-        )
+        return error_response(413, "too_large", too_large_message(app, exc))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:
@@ -69,6 +71,22 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(500, "internal", "internal error; it has been logged")
 
     app.login_manager.unauthorized_handler(_unauthorized)  # type: ignore[attr-defined]
+
+
+def too_large_message(app: Flask, exc: RequestEntityTooLarge) -> str:
+    """Which limit a 413 hit: the whole upload, one form field's size, or the number of form parts."""
+    limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+    if request.content_length is not None and limit and request.content_length > limit:
+        return f"upload too large: the limit is {limit // (1024 * 1024)} MiB"
+    # werkzeug raises the same exception for every form limit; where it was raised tells them apart.
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    parts = app.config.get("MAX_FORM_PARTS") or 0
+    if frame is not None and frame.tb_frame.f_code.co_name == "next_event":
+        return f"too many form fields: the limit is {parts} fields and files"
+    field = app.config.get("MAX_FORM_MEMORY_SIZE") or 0
+    return f"a form field is too large: text fields are limited to {field // 1024} KiB each"
 
 
 def _unauthorized() -> ResponseReturnValue:

@@ -8,9 +8,10 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter, Map
 
 from models import User
-from portal.errors import BadRequest, PermissionDenied
+from portal.errors import AuthenticationRequired, PermissionDenied
 from portal.services.paging import MAX_ID
 from portal.web.context import runtime
+from portal.web.input_guard import check_request
 
 
 class _PortalLoginManager(LoginManager):
@@ -28,6 +29,11 @@ class _PortalLoginManager(LoginManager):
 
 def _is_bearer(req: Request) -> bool:
     return req.headers.get("Authorization", "").lower().startswith("bearer ")
+
+
+def _bearer_authenticated() -> bool:
+    """True only when a valid bearer token (not a session cookie) authenticated this request."""
+    return bool(current_user.is_authenticated and g.get("token_scope") is not None)
 
 
 class IdConverter(IntegerConverter):
@@ -74,12 +80,18 @@ def _load_bearer(req: Request) -> PortalUser | None:
     header = req.headers.get("Authorization", "")
     from portal.services.accounts.tokens import authenticate_token
 
-    with runtime().db.transaction() as session:
-        identity = authenticate_token(session, header[7:])
-        user = session.get(User, identity.user_id)
-        assert user is not None  # authenticate_token checked it
-        g.token_scope = identity.scope
-        return PortalUser(user)
+    try:
+        with runtime().db.transaction() as session:
+            identity = authenticate_token(session, header[7:])
+            user = session.get(User, identity.user_id)
+            assert user is not None  # authenticate_token checked it
+            g.token_scope = identity.scope
+            return PortalUser(user)
+    except AuthenticationRequired as exc:
+        # Never raised from here: this runs lazily, even inside template rendering. The API answers it
+        # with a 401 (``_bearer_refused``); pages that allow visitors treat the caller as anonymous.
+        g.bearer_error = exc
+        return None
 
 
 @login_manager.user_loader
@@ -108,20 +120,27 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
 
     @app.before_request
-    def _refuse_nul_bytes() -> None:
-        # No text field anywhere takes a NUL; PostgreSQL refuses to store one, so catch it up front.
-        if _has_nul(request):
-            raise BadRequest("the request contains a NUL character")
+    def _refuse_malformed_input() -> None:
+        check_request(request)
+
+    @app.before_request
+    def _bearer_refused() -> None:
+        # Resolve the caller now, outside any template: a refused token is a 401 on the API only.
+        if _is_bearer(request) and not current_user.is_authenticated:
+            refused = g.get("bearer_error")
+            if refused is not None and request.path.startswith("/api/"):
+                raise refused
 
     @app.before_request
     def _csrf_unless_bearer() -> None:
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return
-        if _is_bearer(request):
-            # Authenticated (or refused) by the token itself; a read token never changes anything.
-            if current_user.is_authenticated and getattr(g, "token_scope", None) == "read":
+        if _bearer_authenticated():
+            # Authenticated by the token itself; a read token never changes anything.
+            if g.token_scope == "read":
                 raise PermissionDenied("this API token is read-only")
             return
+        # A cookie session (or nobody) always needs the token, whatever Authorization header comes along.
         csrf.protect()
 
     @app.after_request
@@ -137,27 +156,3 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
-
-
-def _has_nul(req: Request) -> bool:
-    """True when a query value, form value, uploaded file name or JSON string holds a NUL byte."""
-    if "\x00" in req.path or any("\x00" in k or "\x00" in v for k, v in req.args.items(multi=True)):
-        return True
-    if req.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        if any("\x00" in k or "\x00" in v for k, v in req.form.items(multi=True)):
-            return True
-        return any("\x00" in (f.filename or "") for f in req.files.values())
-    if req.is_json:
-        # Malformed JSON is left to the view, which answers it with its own 400.
-        return _json_has_nul(req.get_json(silent=True))
-    return False
-
-
-def _json_has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_json_has_nul(k) or _json_has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_json_has_nul(v) for v in value)
-    return False
