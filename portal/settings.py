@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # One text form field at most this large, one form at most this many fields and files (413 beyond).
     max_form_field_bytes: int = 512 * 1024
     max_form_parts: int = 1000
+    # Temp files of uploads and renders nothing wrote to for this long are leftovers of a killed process:
+    # removed at start-up and by a periodic job.
+    tmp_max_age_seconds: int = 3600
     filename_pattern: str = DEFAULT_FILENAME_PATTERN
     # Worker threads of the in-process queue (0 = one per CPU core).
     worker_threads: int = 0

@@ -26,6 +26,8 @@ def build_runtime(settings: Settings, *, start_workers: bool = True) -> Runtime:
         db=Database(settings.resolved_database_url),
         blobs=BlobStore(settings.resolved_storage_dir),
     )
+    # Leftovers of uploads interrupted by a crash or kill -9 (a running process keeps writing its own).
+    rt.blobs.clean_tmp(settings.tmp_max_age_seconds)
     rt.queue = make_queue(rt, start_workers=start_workers)
     outbox.install(rt)
     return rt

@@ -1,5 +1,5 @@
 """The rights-expiry job: reindex assets whose rights just expired (hiding them is the query's job); the
-same periodic thread also removes expired package files (``packages.cleanup``)."""
+same periodic thread also removes expired package files (``packages.cleanup``) and leftover temp files."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from portal.services.governance.rights import expire_due
 log = logging.getLogger(__name__)
 EXPIRY_TASK = "rights.expire"
 PACKAGE_CLEANUP_TASK = "packages.cleanup"
+TMP_CLEANUP_TASK = "blobs.clean_tmp"
 
 
 @task(EXPIRY_TASK)
@@ -26,6 +27,15 @@ def expire(rt: Runtime) -> int:
     return len(ids)
 
 
+@task(TMP_CLEANUP_TASK)
+def clean_tmp(rt: Runtime) -> int:
+    """Remove temp files of interrupted uploads and renders (untouched for ``tmp_max_age_seconds``)."""
+    removed = rt.blobs.clean_tmp(rt.settings.tmp_max_age_seconds)
+    if removed:
+        log.info("removed %d leftover temp files", removed)
+    return removed
+
+
 def start_periodic_expiry(rt: Runtime, every_seconds: float = 300.0) -> threading.Event:
     """Enqueue the expiry job every few minutes from a daemon thread (in-process worker or RQ alike);
     set the returned event to stop it."""
@@ -35,6 +45,6 @@ def start_periodic_expiry(rt: Runtime, every_seconds: float = 300.0) -> threadin
         rt,
         every_seconds,
         "assetport-rights-expiry",
-        [(EXPIRY_TASK, {}), (PACKAGE_CLEANUP_TASK, {})],
+        [(EXPIRY_TASK, {}), (PACKAGE_CLEANUP_TASK, {}), (TMP_CLEANUP_TASK, {})],
         "rights expiry job",
     )

@@ -3,7 +3,7 @@
 ``probe_file`` decides the type from the content, refuses decompression bombs before decoding a pixel, and
 then decodes every frame (bounded) so that truncated or corrupt files are rejected at upload time rather
 than failing later in a preview job. JPEGs are decoded with DCT scaling (1/8): libjpeg still reads the whole
-entropy-coded stream, so truncation is detected, at a fraction of the cost.
+entropy-coded stream, so truncation is detected, at a fraction of the cost. PNG chunks are CRC-checked.
 
 Thread-safe: no Pillow global is changed per call; PDF access is serialised in ``portal.media.pdf``.
 """
@@ -25,6 +25,7 @@ from portal.errors import RejectedFile, UnsupportedMediaType
 from portal.media import sniff
 from portal.media.metadata import read_embedded
 from portal.media.pdf import pdf_info
+from portal.media.pngcheck import PNG_SIGNATURE, verify_png_chunks
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,9 @@ def probe_file(
         raise sniff.unsupported(head, path)
     if sniff.is_pdf(head):
         return _probe_pdf(path)
+    if head.startswith(PNG_SIGNATURE):
+        # Pillow does not check the CRC of image data: walk the chunks first (APNG frames included).
+        verify_png_chunks(path)
     with sniff.open_image(path, head) as im:
         return _probe_image(im, head, max_pixels, first_frame_edge, on_first_frame)
 

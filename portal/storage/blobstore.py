@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,24 @@ class BlobStore:
         self.root = Path(root)
         self.tmp_dir = self.root / "tmp"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+
+    def clean_tmp(self, older_than_seconds: float) -> int:
+        """Remove temp files and folders nothing wrote to for ``older_than_seconds`` (left by a killed
+        upload or render); returns how many entries went. Entries still being written are kept."""
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for entry in list(self.tmp_dir.iterdir()):
+            try:
+                if _last_write(entry) >= cutoff:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+                removed += 1
+            except FileNotFoundError:
+                continue  # finished (and removed) by its writer meanwhile
+        return removed
 
     def path_for(self, sha256: str) -> Path:
         """Where the blob with this hash lives (whether or not it exists)."""
@@ -123,6 +143,15 @@ class BlobStore:
             while chunk := fh.read(CHUNK):
                 digest.update(chunk)
         return digest.hexdigest()
+
+
+def _last_write(entry: Path) -> float:
+    """The newest modification time of a file, or of a folder and everything in it."""
+    newest = entry.lstat().st_mtime
+    if entry.is_dir() and not entry.is_symlink():
+        for inner in entry.rglob("*"):
+            newest = max(newest, inner.lstat().st_mtime)
+    return newest
 
 
 def _fsync_dir(path: Path) -> None:

@@ -65,8 +65,17 @@ class SearchParams:
             pairs.append(("page", str(state["page"])))
         if int(state["size"]) != 48:
             pairs.append(("size", str(state["size"])))
-        pairs.extend(_vision_pairs({"similar_to": self.similar_to, "semantic": self.semantic,
-                                    "min_score": self.min_score, "image": self.image, **changes}))
+        pairs.extend(
+            _vision_pairs(
+                {
+                    "similar_to": self.similar_to,
+                    "semantic": self.semantic,
+                    "min_score": self.min_score,
+                    "image": self.image,
+                    **changes,
+                }
+            )
+        )
         return urlencode(pairs)
 
     def toggled(self, name: str, value: str) -> str:
