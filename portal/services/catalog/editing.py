@@ -20,6 +20,7 @@ from portal.services.catalog import assets as asset_service
 from portal.services.catalog import linking
 from portal.services.distribution import webhooks
 from portal.services.governance import audit
+from portal.services.governance.fields import Field, require_write
 from portal.services.governance.policy import (
     Viewer,
     require_role,
@@ -42,6 +43,7 @@ def link_product(
     NotFound, an empty one a ValidationError. Recorded in the audit trail."""
     require_role(viewer, Role.EDITOR)
     asset = asset_service.get_asset(session, viewer, asset_id)
+    require_write(viewer, asset, Field.LINKS)
     link = linking.add_link(session, asset, key, LinkSource.MANUAL, viewer.user_id)
     kind = "model" if link.model_code else "article"
     audit.record(
@@ -57,6 +59,7 @@ def unlink_product(
     """Remove one product link (editors and above); returns the key it named. Recorded in the audit trail."""
     require_role(viewer, Role.EDITOR)
     asset = asset_service.get_asset(session, viewer, asset_id)
+    require_write(viewer, asset, Field.LINKS)
     key = next((link.key for link in asset.links if link.id == link_id), None)
     linking.remove_link(session, asset, link_id)
     audit.record(session, "asset.unlink", actor_id=viewer.user_id, asset_id=asset.id, target=key, ip=ip)
@@ -67,14 +70,22 @@ def unlink_product(
 # --- asset metadata edit ----------------------------------------------------------------------------
 
 
+TEXT_FIELDS = frozenset({"title", "description", "rights_note"})
+
+
 @dataclass(frozen=True)
 class MetadataEdit:
-    """Validated new values of an asset's descriptive fields; ``tags`` None leaves the tags alone."""
+    """Validated new values of an asset's descriptive fields. Only the text fields named in ``given`` are
+    written (a field a form does not show stays untouched); ``tags`` None leaves the tags alone."""
 
-    title: str
+    title: str | None
     description: str | None
     rights_note: str | None
     tags: list[str] | None = None
+    given: frozenset[str] = TEXT_FIELDS
+    # The tags the form showed: when known, only the user's own additions and removals are applied, so a
+    # tag accepted (or added) elsewhere after the form was rendered survives the save.
+    tags_shown: list[str] | None = None
 
 
 def _clean(name: str, value: str | None, limit: int, *, single_line: bool) -> str | None:
@@ -102,9 +113,11 @@ def parse_tags(raw: str) -> list[str]:
 
 
 def parse_metadata_form(form: Mapping[str, str]) -> MetadataEdit:
-    """Validate the edit form's fields (``title``, ``description``, ``rights_note``, optional ``tags``)."""
+    """Validate the edit form's fields (``title``, ``description``, ``rights_note``, ``tags``); a field
+    the form does not send is left untouched, never cleared."""
+    given = frozenset(name for name in TEXT_FIELDS if name in form)
     title = _clean("title", form.get("title"), MAX_TITLE, single_line=True)
-    if not title:
+    if "title" in given and not title:
         raise ValidationError("the title must not be empty")
     tags = parse_tags(form["tags"]) if "tags" in form else None
     return MetadataEdit(
@@ -112,6 +125,8 @@ def parse_metadata_form(form: Mapping[str, str]) -> MetadataEdit:
         description=_clean("description", form.get("description"), MAX_DESCRIPTION, single_line=False),
         rights_note=_clean("rights note", form.get("rights_note"), MAX_RIGHTS_NOTE, single_line=False),
         tags=tags,
+        given=given,
+        tags_shown=parse_tags(form["tags_shown"]) if tags is not None and "tags_shown" in form else None,
     )
 
 
@@ -122,20 +137,25 @@ def update_asset_metadata(
     the audit trail. An edit that changes nothing records nothing."""
     require_role(viewer, Role.EDITOR)
     asset = asset_service.get_asset(session, viewer, asset_id)
+    require_write(viewer, asset, Field.METADATA)  # an archived asset refuses even a no-op edit
     changed: list[str] = []
     for name in ("title", "description", "rights_note"):
+        if name not in edit.given:
+            continue  # not on the form (or not in the request): untouched
         new = getattr(edit, name)
         if getattr(asset, name) != new:
+            require_write(viewer, asset, Field.RIGHTS if name == "rights_note" else Field.METADATA)
             setattr(asset, name, new)
             changed.append(name)
     if edit.tags is not None:
         current = {t.tag: t for t in asset.tags}
-        wanted = set(edit.tags)
-        if set(current) != wanted:
+        wanted = _wanted_tags(list(current), edit.tags, edit.tags_shown)
+        if set(current) != set(wanted):
+            require_write(viewer, asset, Field.TAGS)
             for tag, row in current.items():
                 if tag not in wanted:
                     asset.tags.remove(row)
-            for tag in edit.tags:
+            for tag in wanted:
                 if tag not in current:
                     asset.tags.append(AssetTag(tag=tag, source="manual"))
             changed.append("tags")
@@ -144,3 +164,13 @@ def update_asset_metadata(
         search_sync.assets_changed(session, [asset.id])
         webhooks.emit_asset_event(session, "asset.updated", asset.id)
     return changed
+
+
+def _wanted_tags(current: list[str], submitted: list[str], shown: list[str] | None) -> list[str]:
+    """The tags after a save: the submitted list, or (when the form said what it showed) the current tags
+    minus what the user removed plus what the user added."""
+    if shown is None:
+        return submitted
+    removed = set(shown) - set(submitted)
+    kept = [tag for tag in current if tag not in removed]
+    return kept + [tag for tag in submitted if tag not in shown and tag not in kept]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Asset, AssetTag, AssetVersion, LinkSource, PreviewState
+from models import Asset, AssetTag, AssetVersion, LinkSource, PreviewState, User
 from portal.errors import NotFound, PortalError
 from portal.media.probe import MediaInfo, probe_file
 from portal.media.render import probe_with_base
@@ -23,6 +23,8 @@ from portal.runtime import Runtime
 from portal.services import outbox
 from portal.services.catalog import linking
 from portal.services.governance import audit
+from portal.services.governance.fields import Field, may_write, viewer_for
+from portal.services.governance.policy import Viewer
 from portal.services.search import sync as search_sync
 from portal.storage.blobstore import BlobStore
 
@@ -181,11 +183,14 @@ def _known_bytes(
             raise NotFound("the stored copy of this file was deleted meanwhile; upload it again")
         before = {link.key for link in asset.links}
         pending_key = asset.link_key
-        if not linking.link_asset_by_filename(session, asset, filename, rt.settings.filename_pattern):
-            # No product for this name: keep the first file's pending key rather than replacing it.
-            asset.link_key = pending_key
-        for key in link_keys:
-            linking.add_link(session, asset, key, LinkSource.API, user_id)
+        # Known bytes of an asset whose links the uploader may not change (archived, or released to
+        # partners or the public): the upload answers with the asset, its product links stay as they are.
+        if may_write(_uploader(session, user_id), asset, Field.LINKS):
+            if not linking.link_asset_by_filename(session, asset, filename, rt.settings.filename_pattern):
+                # No product for this name: keep the first file's pending key rather than replacing it.
+                asset.link_key = pending_key
+            for key in link_keys:
+                linking.add_link(session, asset, key, LinkSource.API, user_id)
         added = sorted({link.key for link in asset.links} - before)
         if added:
             search_sync.assets_changed(session, [asset.id])
@@ -199,6 +204,12 @@ def _known_bytes(
             linked=added,
         )
         return IngestResult(filename, asset.id, version.id, created=False, status=200, linked=added)
+
+
+def _uploader(session: Session, user_id: int | None) -> Viewer:
+    """The uploader as a viewer for the field rules (no user: a system import, which may do anything)."""
+    user = session.get(User, user_id) if user_id is not None else None
+    return viewer_for(user_id, user.role_enum if user is not None else None)
 
 
 def probe_for_storage(rt: Runtime, path: Path, sha: str) -> MediaInfo:

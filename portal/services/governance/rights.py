@@ -20,6 +20,7 @@ from portal.errors import ValidationError
 from portal.services.catalog.assets import get_asset
 from portal.services.distribution import webhooks
 from portal.services.governance import audit
+from portal.services.governance.fields import Field, require_write
 from portal.services.governance.policy import Viewer, require_edit, require_role
 from portal.services.search import sync as search_sync
 
@@ -30,12 +31,14 @@ _FIELDS = ("visibility", "rights_note", "usage_restrictions", "rights_expire_at"
 
 @dataclass(frozen=True)
 class RightsEdit:
-    """Validated new visibility and rights values."""
+    """Validated new visibility and rights values; only the fields named in ``given`` are written (a field
+    the form or request does not carry stays untouched)."""
 
-    visibility: str
+    visibility: str | None
     rights_note: str | None
     usage_restrictions: str | None
     rights_expire_at: datetime | None
+    given: frozenset[str] = frozenset(_FIELDS)
 
 
 def _text(name: str, value: str | None) -> str | None:
@@ -63,15 +66,18 @@ def parse_expiry(raw: str | None) -> datetime | None:
 
 
 def parse_rights_form(form: Mapping[str, str]) -> RightsEdit:
-    """Validate ``visibility``, ``rights_note``, ``usage_restrictions`` and ``rights_expire_at``."""
-    visibility = (form.get("visibility") or "").strip().lower()
-    if visibility not in {v.value for v in Visibility}:
+    """Validate ``visibility``, ``rights_note``, ``usage_restrictions`` and ``rights_expire_at``; the
+    fields the form does not send stay untouched."""
+    given = frozenset(name for name in _FIELDS if name in form)
+    visibility = (form.get("visibility") or "").strip().lower() if "visibility" in given else None
+    if visibility is not None and visibility not in {v.value for v in Visibility}:
         raise ValidationError(f"visibility must be one of {', '.join(v.value for v in Visibility)}")
     return RightsEdit(
         visibility=visibility,
         rights_note=_text("the rights note", form.get("rights_note")),
         usage_restrictions=_text("the usage restrictions", form.get("usage_restrictions")),
         rights_expire_at=parse_expiry(form.get("rights_expire_at")),
+        given=given,
     )
 
 
@@ -85,7 +91,13 @@ def update_rights(
     changed: dict[str, str | None] = {}
     for name in _FIELDS:
         new = getattr(edit, name)
+        if name not in edit.given or (name == "visibility" and new is None):
+            continue
         if getattr(asset, name) != new:
+            if name == "visibility":
+                require_write(viewer, asset, Field.VISIBILITY, new_visibility=new)
+            else:
+                require_write(viewer, asset, Field.RIGHTS)
             setattr(asset, name, new)
             changed[name] = new.isoformat() if isinstance(new, datetime) else new
     if "rights_expire_at" in changed:

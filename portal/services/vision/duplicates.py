@@ -19,6 +19,7 @@ from models.base import utcnow
 from models.vision import DuplicateState
 from portal.errors import Conflict, NotFound
 from portal.services.governance import audit
+from portal.services.governance.fields import Field, require_write
 from portal.services.governance.policy import Viewer, require_role
 from portal.services.search import sync as search_sync
 from tagging.similarity import cluster_pairs, near_duplicate_threshold
@@ -160,6 +161,9 @@ def merge(session: Session, viewer: Viewer, flag_id: int, *, ip: str | None = No
     source, target = session.get(Asset, row.asset_id), session.get(Asset, row.similar_asset_id)
     if source is None or target is None or source.current_version_id is None:
         raise NotFound("one of the two assets no longer exists")
+    # The target gains a version, the source goes away: both must be writable (not archived, say).
+    require_write(viewer, target, Field.VERSION)
+    require_write(viewer, source, Field.METADATA)
     version = session.get(AssetVersion, source.current_version_id)
     assert version is not None
     number = (
