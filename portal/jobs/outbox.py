@@ -22,7 +22,7 @@ from portal.runtime import Runtime
 from portal.services import outbox as recorded
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = recorded.MAX_ATTEMPTS
 
 
 def install(rt: Runtime) -> None:
@@ -48,10 +48,11 @@ def install(rt: Runtime) -> None:
 
 @task("outbox.run")
 def run_item(rt: Runtime, item_id: int) -> None:
-    """Run one outbox item; a missing or finished item is a no-op; failures are kept for a retry."""
+    """Run one outbox item; a missing, finished or dead-lettered item is a no-op; failures are kept for a
+    retry until ``MAX_ATTEMPTS``, then the item is dead (shown to admins on /admin/jobs, never run again)."""
     with rt.db.session() as session:
         item = session.get(OutboxItem, item_id)
-        if item is None or item.done_at is not None:
+        if item is None or item.done_at is not None or item.attempts >= MAX_ATTEMPTS:
             return
         name, args = item.task, dict(item.args)
     try:
@@ -74,6 +75,8 @@ def _mark(rt: Runtime, item_id: int, error: str | None) -> None:
             item.last_error = None
         else:
             item.last_error = error[:2000]
+            if item.attempts >= MAX_ATTEMPTS:
+                log.error("outbox item %s (%s) is dead after %d attempts", item_id, item.task, item.attempts)
 
 
 @task("outbox.sweep")

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from models import OutboxItem
 
 _PENDING_KEY = "assetport_outbox"
+# An item that failed this many times is dead-lettered: never dispatched again, listed for admins.
+MAX_ATTEMPTS = 5
 
 
 def record(

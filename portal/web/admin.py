@@ -11,8 +11,9 @@ from models import Role
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.services.accounts import admin as accounts
 from portal.services.accounts.tokens import SCOPES, create_token, revoke_token
-from portal.services.governance import audit, audit_log
+from portal.services.governance import audit, audit_log, job_report
 from portal.services.governance.policy import require_role
+from portal.services.outbox import MAX_ATTEMPTS
 from portal.services.paging import parse_paging
 from portal.web.context import client_ip, runtime, viewer
 
@@ -177,3 +178,22 @@ def revoke(token_id: int) -> ResponseReturnValue:
         audit.record(session, "token.revoked", actor_id=who.user_id, target=str(token_id), ip=client_ip())
     flash("Token revoked.", "success")
     return redirect(url_for("admin.tokens"))
+
+
+@admin_bp.get("/admin/jobs")
+@login_required
+def jobs_page() -> ResponseReturnValue:
+    """Failed background work: dead and retrying outbox items, failed and stuck packages (admins)."""
+    with runtime().db.session() as session:
+        rows = job_report.problem_jobs(session, viewer())
+        return render_template("admin/jobs.html", jobs=rows, max_attempts=MAX_ATTEMPTS)
+
+
+@admin_bp.post("/admin/jobs/<int:item_id>/retry")
+@login_required
+def retry_job(item_id: int) -> ResponseReturnValue:
+    """Give a dead outbox item a fresh set of attempts; the next sweep runs it."""
+    with runtime().db.transaction() as session:
+        job_report.retry_outbox_item(session, viewer(), item_id)
+    flash(f"Job {item_id} will be retried by the next sweep.", "success")
+    return redirect(url_for("admin.jobs_page"))

@@ -137,6 +137,15 @@ def _terms_needed(terms: str, version: int) -> bool:
     return bool(terms) and session.get(TERMS_KEY) != version
 
 
+def terms_redirect(db: Session) -> ResponseReturnValue | None:
+    """The way to the usage terms when this visitor has not accepted the current ones (None: accepted or
+    no terms). Every route that hands a public download to an anonymous visitor asks this."""
+    settings = brand_service.get_settings(db)
+    if _terms_needed(settings.terms, settings.terms_version):
+        return redirect(url_for("brand.terms", next=request.path))
+    return None
+
+
 @brand_bp.get("/a/<int:asset_id>/<preset>")
 def asset_file(asset_id: int, preset: str) -> ResponseReturnValue:
     """A thumbnail/preview (inline), or a download once the visitor has accepted the usage terms."""
@@ -151,8 +160,9 @@ def asset_file(asset_id: int, preset: str) -> ResponseReturnValue:
         page = public_asset(db, asset_id)
         if preset not in page.presets:
             raise NotFound(f"the {preset} file is not offered to the public")
-        if _terms_needed(page.settings.terms, page.settings.terms_version):
-            return redirect(url_for("brand.terms", next=request.path))
+        gate = terms_redirect(db)
+        if gate is not None:
+            return gate
         file = deliver(db, rt, ANONYMOUS, asset_id, preset)
     renditions.record_download(rt, ANONYMOUS, file, client_ip())
     return public.file_response(file, force_download=True)
@@ -180,7 +190,7 @@ def accept_terms() -> ResponseReturnValue:
 def _safe_next() -> str:
     """Only paths inside the hub are followed (no open redirects)."""
     target = request.values.get("next", "")
-    if target.startswith("/brand/") and "//" not in target and "\\" not in target:
+    if target.startswith(("/brand/", "/a/", "/s/")) and "//" not in target and "\\" not in target:
         return target
     return ""
 

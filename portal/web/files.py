@@ -9,10 +9,11 @@ from flask.typing import ResponseReturnValue
 
 from portal.errors import AuthenticationRequired, NotFound
 from portal.runtime import Runtime
-from portal.services.brand.delivery import FILE_CSP, VIEW_PRESETS, safe_mimetype
+from portal.services.brand.delivery import FILE_CSP, VIEW_PRESETS, public_asset, safe_mimetype
 from portal.services.distribution import renditions
 from portal.services.distribution.renditions import Delivery
 from portal.web import public
+from portal.web.brand import terms_redirect
 from portal.web.context import client_ip, runtime, viewer
 
 files_bp = Blueprint("files", __name__)
@@ -26,16 +27,38 @@ PRIVATE = "private, max-age=300, must-revalidate"
 @files_bp.get("/a/<int:asset_id>/<preset>")
 def asset_file(asset_id: int, preset: str) -> ResponseReturnValue:
     """The released (partners, public) or current (staff) version in ``preset`` or ``original``."""
+    gate = _public_gate(asset_id, preset)
+    if gate is not None:
+        return gate
     return send_delivery(_deliver(asset_id, preset, None), STABLE_PUBLIC)
 
 
 @files_bp.get("/a/<int:asset_id>/v/<int:number>/<preset>")
 def pinned_file(asset_id: int, number: int, preset: str) -> ResponseReturnValue:
     """One version of an asset by its number (partners and the public: only the released one)."""
+    gate = _public_gate(asset_id, preset)
+    if gate is not None:
+        return gate
     rt = runtime()
     with rt.db.session() as session:
         version_id = renditions.version_id_by_number(session, asset_id, number)
     return send_delivery(_deliver(asset_id, preset, version_id), PINNED_PUBLIC)
+
+
+def _public_gate(asset_id: int, preset: str) -> ResponseReturnValue | None:
+    """The brand hub's download rules for anonymous visitors: only the presets the hub offers the
+    public, and only after the usage terms were accepted (a redirect to them). Thumbnails and previews
+    pass; anything refused answers "log in", like an id the visitor may not know."""
+    if viewer().is_authenticated or preset in VIEW_PRESETS:
+        return None
+    with runtime().db.session() as session:
+        try:
+            offered = public_asset(session, asset_id).presets
+        except NotFound:
+            raise AuthenticationRequired("please log in") from None
+        if preset not in offered:
+            raise AuthenticationRequired("please log in")
+        return terms_redirect(session)
 
 
 def _deliver(asset_id: int, preset: str, version_id: int | None) -> Delivery:

@@ -12,7 +12,7 @@ from portal.services.brand import share_links as sharelinks
 from portal.services.brand.delivery import VIEW_PRESETS, deliver
 from portal.services.distribution import renditions
 from portal.web import public
-from portal.web.brand import PRESET_LABELS
+from portal.web.brand import PRESET_LABELS, terms_redirect
 from portal.web.context import client_ip, runtime
 
 share_bp = Blueprint("share", __name__, url_prefix="/s")
@@ -90,6 +90,10 @@ def asset_file(token: str, asset_id: int, preset: str) -> ResponseReturnValue:
         sharelinks.require_member(rt, db, link, asset_id)
         if preset not in VIEW_PRESETS:
             sharelinks.require_download(link, preset)
+            # The hub's usage terms hold for shared downloads too.
+            gate = terms_redirect(db)
+            if gate is not None:
+                return gate
         file = deliver(db, rt, sharelinks.SHARE_VIEWER, asset_id, preset)
         if preset not in VIEW_PRESETS:
             sharelinks.record_access(

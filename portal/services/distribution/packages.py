@@ -35,6 +35,7 @@ from portal.services.distribution import product_lists as package_lists
 from portal.services.distribution import renditions
 from portal.services.distribution.product_lists import LineResult, resolve_assets, resolve_lines
 from portal.services.governance.policy import Viewer, require_role
+from portal.services.paging import MAX_ID
 
 log = logging.getLogger(__name__)
 KINDS = ("zip", "links")
@@ -69,6 +70,10 @@ def create_package(
         problems.append(f"kind: one of {', '.join(KINDS)}")
     if source not in ("list", "selection", "search"):
         problems.append("source: list, selection or search")
+    if source == "selection":
+        bad = [v for v in lines if not _is_id(v)]
+        if bad:
+            problems.append(f"asset ids must be whole numbers from 1 to {MAX_ID}: {', '.join(bad[:5])}")
     known = renditions.preset_specs(session)
     names = list(dict.fromkeys(p.strip() for p in presets if p.strip()))
     unknown = [p for p in names if p not in known and p != renditions.ORIGINAL]
@@ -127,8 +132,19 @@ def build(rt: Runtime, package_id: int, progress: Progress | None = None) -> str
     except PortalError as exc:
         _finish(rt, package_id, "failed", error=exc.message)
         return "failed"
+    except Exception as exc:
+        # Never left "running": the package fails with its reason, the traceback goes to the log.
+        log.exception("package %s failed", package_id)
+        _finish(rt, package_id, "failed", error=f"internal error ({type(exc).__name__}); it has been logged")
+        return "failed"
     _finish(rt, package_id, "done", path=path, size=size)
     return "done"
+
+
+def _is_id(value: str) -> bool:
+    """True for the text of an id a database column can hold (1 to ``MAX_ID``)."""
+    text = str(value).strip()
+    return text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID
 
 
 def _plan(rt: Runtime, package_id: int) -> None:
