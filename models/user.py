@@ -27,6 +27,8 @@ class User(Base):
     # Invitations (0006): the hash of a one-time set-password token and when it stops working.
     invite_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     invite_expires_at: Mapped[datetime | None]
+    # Sessions (0011): carried in every session and remember-me cookie; bumping it ends them all.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def role_enum(self) -> Role:

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, has_request_context, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.jobs.bootstrap import build_runtime
 from portal.runtime import Runtime
 from portal.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class PortalResponse(Response):
+    """Every cookie (session, remember-me, anything else) is ``Secure`` when the request came over HTTPS
+    (directly, or as a trusted proxy says), even when the setting does not force it."""
+
+    def set_cookie(self, key: str, *args: Any, **kwargs: Any) -> None:
+        """Set a cookie, adding ``Secure`` on HTTPS requests."""
+        if has_request_context() and request.is_secure:
+            kwargs["secure"] = True
+        super().set_cookie(key, *args, **kwargs)
 
 
 def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> Flask:
@@ -26,6 +40,11 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         static_folder=str(ROOT / "static"),
         instance_path=str(settings.instance_dir.resolve()),
     )
+    app.response_class = PortalResponse
+    if settings.trusted_proxies:
+        # Client address and scheme from X-Forwarded-For/-Proto, trusting only this many proxy hops.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.config.update(
         SECRET_KEY=settings.resolved_secret_key,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
@@ -36,6 +55,10 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings.remember_days),
+        PERMANENT_SESSION_LIFETIME=timedelta(days=settings.remember_days),
         WTF_CSRF_TIME_LIMIT=None,
         JSON_SORT_KEYS=False,
     )

@@ -49,7 +49,14 @@ class Settings(BaseSettings):
     search_sync_linger: float = 1.0
     login_max_failures: int = 5
     login_window_seconds: int = 300
+    # Cookies are Secure on HTTPS requests anyway; this forces it for every request. Remember-me lasts
+    # this many days; behind a reverse proxy, trusted_proxies hops of X-Forwarded-For/-Proto are believed
+    # (client address for login throttling and rate limits, https for Secure cookies and HSTS).
     session_cookie_secure: bool = False
+    remember_days: int = 14
+    trusted_proxies: int = 0
+    # Failed logins per client address (any accounts) in the login window before that client is refused.
+    login_max_client_failures: int = 50
     log_level: str = "INFO"
     # Distribution: a CMYK ICC profile file enables CMYK output for presets with colour "cmyk"; package
     # and link-table downloads stay valid this long; larger packages stop with a clear message; article

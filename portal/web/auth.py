@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from portal.errors import AuthenticationRequired, TooManyRequests
-from portal.services.accounts.users import authenticate
+from portal.services.accounts.users import authenticate, end_sessions_of
 from portal.web.context import client_ip, runtime
 from portal.web.extensions import PortalUser
 
@@ -42,6 +42,7 @@ def login() -> ResponseReturnValue:
                 client_ip(),
                 max_failures=settings.login_max_failures,
                 window_seconds=settings.login_window_seconds,
+                max_client_failures=settings.login_max_client_failures,
             )
         except (AuthenticationRequired, TooManyRequests) as exc:
             error, status = exc.message, exc.status
@@ -54,7 +55,11 @@ def login() -> ResponseReturnValue:
 
 @auth_bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """End the session (POST with a CSRF token, so no other site can log a user out)."""
+    """End the session (POST with a CSRF token, so no other site can log a user out), server-side too:
+    a copy of the cookie taken before logout no longer works."""
+    if current_user.is_authenticated and g.get("token_scope") is None:
+        with runtime().db.transaction() as session:
+            end_sessions_of(session, current_user.id, current_user.generation)
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

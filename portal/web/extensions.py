@@ -67,9 +67,12 @@ class PortalUser:
         self.name = user.name or user.email
         self.role = user.role_enum
         self.is_active = user.is_active
+        self.generation = user.session_generation or 0
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The session generation rides along in the session and remember-me cookies: once the user logs
+        # out, changes password or role, or is disabled, the generation moves on and old cookies fail.
+        return f"{self.id}:{self.generation}"
 
 
 @login_manager.request_loader
@@ -96,13 +99,15 @@ def _load_bearer(req: Request) -> PortalUser | None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> PortalUser | None:
+    """The user of a session or remember-me cookie, if that cookie's generation is still current."""
+    uid_text, _, generation_text = (user_id or "").partition(":")
     try:
-        uid = int(user_id)
+        uid, generation = int(uid_text), int(generation_text)
     except ValueError:
         return None
     with runtime().db.session() as session:
-        user = session.get(User, uid)
-        if user is None or not user.is_active:
+        user = session.get(User, uid) if 0 < uid <= MAX_ID else None
+        if user is None or not user.is_active or (user.session_generation or 0) != generation:
             return None
         return PortalUser(user)
 
@@ -145,6 +150,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -166,6 +166,8 @@ def test_an_asset_leaving_the_public_set_disappears_everywhere_at_once(
         share(rt, "search", {"query": "q=hopper"}),
     ]
     client = app.test_client()
+    # Shared downloads need the hub's usage terms accepted, like every public download.
+    client.post("/brand/terms", data={"csrf_token": csrf_token(client, "/brand/terms")})
     _everywhere(client, hub.jpeg, tokens, present=True)
 
     change(rt, hub.jpeg, how)

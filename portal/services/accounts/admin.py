@@ -12,7 +12,7 @@ from models import ApiToken, Role, User
 from models.base import utcnow
 from portal.errors import Conflict, NotFound
 from portal.services.accounts.tokens import hash_token
-from portal.services.accounts.users import create_user, parse_role, set_password
+from portal.services.accounts.users import create_user, end_sessions, parse_role, set_password
 from portal.services.governance import audit
 from portal.services.governance.policy import Viewer, require_role
 
@@ -81,6 +81,7 @@ def set_active(
     user = _other_user(session, viewer, user_id)
     if user.is_active != active:
         user.is_active = active
+        end_sessions(user)
         action = "user.enabled" if active else "user.disabled"
         audit.record(session, action, actor_id=viewer.user_id, target=user.email, ip=ip)
     return user
@@ -95,6 +96,7 @@ def change_role(session: Session, viewer: Viewer, user_id: int, role: str, *, ip
             session, "user.role", actor_id=viewer.user_id, target=user.email, ip=ip, old=user.role, new=new
         )
         user.role = new
+        end_sessions(user)
     return user
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -52,34 +52,62 @@ def create_user(session: Session, email: str, password: str, role: str, name: st
 
 
 def set_password(user: User, password: str) -> None:
-    """Replace a user's password."""
+    """Replace a user's password; every session of theirs ends."""
     if len(password) < MIN_PASSWORD:
         raise ValidationError(f"password must have at least {MIN_PASSWORD} characters")
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session (and remember-me cookie) of a user, server-side: cookies carry the generation
+    they were issued in, and the loader refuses an old one."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def end_sessions_of(session: Session, user_id: int, generation: int) -> None:
+    """Logout: end the user's sessions, unless they already ended (an old cookie logging out)."""
+    user = session.get(User, user_id)
+    if user is not None and user.session_generation == generation:
+        end_sessions(user)
 
 
 def authenticate(
-    db: Database, email: str, password: str, ip: str | None, *, max_failures: int, window_seconds: int
+    db: Database,
+    email: str,
+    password: str,
+    ip: str | None,
+    *,
+    max_failures: int,
+    window_seconds: int,
+    max_client_failures: int | None = None,
 ) -> User:
     """Return the user for valid credentials.
 
-    Failures are counted per e-mail and per client address; after ``max_failures`` in the window
-    further attempts are refused (429) without even checking the password.
+    Failures are counted per (e-mail, client address): after ``max_failures`` in the window that client's
+    attempts on that account are refused (429) without checking the password, while the owner logs in
+    from elsewhere. A client is also refused after ``max_client_failures`` (default 10x) on any accounts.
     """
     address = (email or "").strip().lower()
     since = utcnow() - timedelta(seconds=window_seconds)
+    client_ceiling = max_client_failures if max_client_failures is not None else 10 * max_failures
     with db.transaction() as session:
-        who = (
-            or_(LoginFailure.email == address, LoginFailure.ip == ip) if ip else LoginFailure.email == address
+        same_client = LoginFailure.ip == ip if ip else LoginFailure.ip.is_(None)
+        recent = session.scalar(
+            select(func.count(LoginFailure.id)).where(
+                LoginFailure.at >= since, LoginFailure.email == address, same_client
+            )
         )
-        recent = session.scalar(select(func.count(LoginFailure.id)).where(LoginFailure.at >= since, who))
-        if (recent or 0) >= max_failures:
+        from_client = session.scalar(
+            select(func.count(LoginFailure.id)).where(LoginFailure.at >= since, same_client)
+        )
+        if (recent or 0) >= max_failures or (ip and (from_client or 0) >= client_ceiling):
             minutes = max(1, window_seconds // 60)
             raise TooManyRequests(f"too many failed logins; try again in {minutes} minutes")
         user = session.scalars(select(User).where(User.email == address)).first()
         valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
         if user is not None and valid and user.is_active:
-            session.execute(delete(LoginFailure).where(LoginFailure.email == address))
+            session.execute(delete(LoginFailure).where(LoginFailure.email == address, same_client))
             user.last_login_at = utcnow()
             return user
         # Recorded in this transaction, which commits before the error reaches the caller.
