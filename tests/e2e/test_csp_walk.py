@@ -1,0 +1,85 @@
+"""Trust hole 14 and the standing browser check: every role walks the main pages in Chromium and the walk
+fails on any HTTP 5xx, console error or CSP violation (Chromium reports a refused inline style or script
+as a console error), so a page broken by its own Content-Security-Policy cannot land."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from models import Role
+from portal.services.distribution import packages
+from portal.services.governance.policy import Viewer
+from tests.e2e.conftest import LiveServer
+from tests.gov_helpers import new_asset, set_state
+
+STAFF_PAGES = [
+    "/assets", "/assets/{asset}", "/search?q=image", "/review/mine", "/packages",
+    "/products", "/upload", "/account/tokens", "/brand", "/brand/a/{asset}",
+]  # fmt: skip
+ADMIN_PAGES = [
+    "/packages/{package}", "/admin/users", "/admin/audit", "/admin/jobs", "/admin/presets",
+    "/admin/presets/web", "/admin/vision", "/admin/duplicates", "/admin/webhooks", "/review",
+    "/review/dashboard",
+]  # fmt: skip
+WALKS: dict[str, list[str]] = {
+    "admin": STAFF_PAGES + ADMIN_PAGES,
+    "manager": [*STAFF_PAGES, "/review", "/review/dashboard"],
+    "editor": STAFF_PAGES,
+    "partner": ["/assets", "/assets/{asset}", "/search?q=image", "/packages", "/brand"],
+    "anonymous": ["/login", "/brand", "/brand/a/{asset}", "/brand/search?q=image", "/brand/terms"],
+}
+
+
+def _walk(live: LiveServer, page: Any, paths: list[str], ids: dict[str, int]) -> list[str]:
+    problems: list[str] = []
+    current = {"path": ""}
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"{current['path']}: console {msg.type}: {msg.text}")
+            if msg.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: problems.append(f"{current['path']}: page error: {exc}"))
+    page.on(
+        "response",
+        lambda resp: (
+            problems.append(f"{current['path']}: {resp.status} from {resp.url}")
+            if resp.status >= 500
+            else None
+        ),
+    )
+    for template in paths:
+        path = template.format(**ids)
+        current["path"] = path
+        response = page.goto(f"{live.url}{path}")
+        page.wait_for_load_state("networkidle")
+        if response is None or response.status >= 400:
+            problems.append(f"{path}: answered {response.status if response else 'nothing'}")
+    return problems
+
+
+def test_hole_14_every_role_walks_the_main_pages_without_csp_violations_or_errors(
+    live_server: LiveServer, new_page: Any, tmp_path: Path
+) -> None:
+    rt = live_server.rt
+    asset = new_asset(rt, tmp_path, 14, title="Walked image")
+    set_state(rt, asset, "approved", "public")
+    admin_id = live_server.make_user("admin@example.com", "admin")
+    with rt.db.transaction() as session:
+        package = packages.create_package(
+            session, Viewer(admin_id, Role.ADMIN), lines=[str(asset)], presets=["web"], source="selection"
+        ).id
+    ids = {"asset": asset, "package": package}
+    failures: list[str] = []
+    for role, paths in WALKS.items():
+        page = new_page()
+        if role != "anonymous":
+            email = "admin@example.com" if role == "admin" else f"{role}@example.com"
+            if role != "admin":
+                live_server.make_user(email, role)
+            live_server.login(page, email)
+        failures += [f"{role} {p}" for p in _walk(live_server, page, paths, ids)]
+    assert not failures, "\n".join(failures[:40])
