@@ -121,11 +121,13 @@ def _panel(asset_id: int) -> ResponseReturnValue:
         asset = asset_service.get_asset(session, viewer(), asset_id)
         items = vision_tags.suggestions_for(session, viewer(), asset_id)
         flags = vision_duplicates.open_flags(session, asset_id) if can_edit(viewer()) else []
+        different = vision_duplicates.different_products(session, asset_id, [o.id for _f, o in flags])
         return render_template(
             "vision/_panel.html",
             asset=asset,
             suggestions=items,
             flags=flags,
+            different=different,
             can_decide=viewer().at_least(Role.MANAGER),
         )
 

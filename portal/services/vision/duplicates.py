@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 
 from indexer.engines.base import SearchEngine
 from indexer.query import PortalQuery
-from models import Asset, AssetEmbedding, AssetStatus, AssetVersion, DuplicateFlag, Role
+from models import (
+    Asset,
+    AssetEmbedding,
+    AssetProduct,
+    AssetStatus,
+    AssetVersion,
+    DuplicateFlag,
+    Role,
+)
 from models.base import utcnow
 from models.vision import DuplicateState
 from portal.errors import Conflict, NotFound
@@ -115,6 +123,29 @@ def flag_many(session: Session, near: dict[int, tuple[int, float]], model_id: st
     return opened
 
 
+def article_numbers(session: Session, asset_ids: Sequence[int]) -> dict[int, set[str]]:
+    """The article numbers each asset is linked to (model-code links and unlinked assets: none)."""
+    out: dict[int, set[str]] = {i: set() for i in asset_ids}
+    if asset_ids:
+        rows = session.execute(
+            select(AssetProduct.asset_id, AssetProduct.article_number).where(
+                AssetProduct.asset_id.in_(list(asset_ids)), AssetProduct.article_number.is_not(None)
+            )
+        )
+        for asset_id, number in rows:
+            if number:
+                out[asset_id].add(number)
+    return out
+
+
+def different_products(session: Session, asset_id: int, other_ids: Sequence[int]) -> set[int]:
+    """Those of ``other_ids`` linked to other article numbers than ``asset_id`` (both linked, no number
+    in common): similar pictures of different products, never to be merged."""
+    numbers = article_numbers(session, [asset_id, *other_ids])
+    mine = numbers[asset_id]
+    return {o for o in other_ids if mine and numbers[o] and not (mine & numbers[o])}
+
+
 def open_flags(session: Session, asset_id: int) -> list[tuple[DuplicateFlag, Asset]]:
     """Open flags of an asset with the asset it resembles, most similar first."""
     rows = session.execute(
@@ -161,6 +192,10 @@ def merge(session: Session, viewer: Viewer, flag_id: int, *, ip: str | None = No
     source, target = session.get(Asset, row.asset_id), session.get(Asset, row.similar_asset_id)
     if source is None or target is None or source.current_version_id is None:
         raise NotFound("one of the two assets no longer exists")
+    if different_products(session, source.id, [target.id]):
+        raise Conflict(
+            "these assets show different products (their article numbers differ): keep both instead"
+        )
     # The target gains a version, the source goes away: both must be writable (not archived, say).
     require_write(viewer, target, Field.VERSION)
     require_write(viewer, source, Field.METADATA)
