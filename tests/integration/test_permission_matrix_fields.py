@@ -31,8 +31,8 @@ from tests.conftest import csrf_token
 from tests.gov_helpers import new_asset, set_state, user_with_token
 
 ROLES = ("admin", "manager", "editor", "partner", "anonymous")
-STATES = [("draft", False), ("in_review", False), ("in_review", True), ("approved", True), ("rejected", False),
-          ("archived", True)]  # fmt: skip
+STATES = [("draft", False), ("in_review", False), ("in_review", True), ("approved", True),
+          ("rejected", False), ("archived", True)]  # fmt: skip
 VISIBILITIES = ("internal", "partner", "public")
 WIDTH = {"internal": 0, "partner": 1, "public": 2}
 ARTICLE = "700100"
@@ -94,7 +94,8 @@ def _api_version(client: FlaskClient, asset_id: int, headers: dict[str, str], vi
 FIELD_CASES: list[FieldCase] = [
     FieldCase("web metadata", "metadata", _form("/assets/{id}/edit", lambda a, v, n: {"title": f"T{n}"}),
               lambda a, n, before: a.title == f"T{n}"),
-    FieldCase("web tags", "tags", _form("/assets/{id}/edit", lambda a, v, n: {"tags": f"t{n}", "tags_shown": ""}),
+    FieldCase("web tags", "tags",
+              _form("/assets/{id}/edit", lambda a, v, n: {"tags": f"t{n}", "tags_shown": ""}),
               lambda a, n, before: f"t{n}" in {t.tag for t in a.tags}),
     FieldCase("web link", "links", _form("/assets/{id}/links", lambda a, v, n: {"key": ARTICLE}),
               lambda a, n, before: any(link.article_number == ARTICLE for link in a.links)),
