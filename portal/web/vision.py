@@ -15,6 +15,7 @@ from portal.services.governance.policy import can_edit, require_role
 from portal.services.search.queries import parse_params
 from portal.services.vision import duplicates as vision_duplicates
 from portal.services.vision import tags as vision_tags
+from portal.services.vision import unmerge
 from portal.services.vision.model import model_info
 from portal.services.vision.similar import MAX_IMAGE_BYTES, remember_query_image
 from portal.web.context import client_ip, runtime, viewer
@@ -122,12 +123,14 @@ def _panel(asset_id: int) -> ResponseReturnValue:
         items = vision_tags.suggestions_for(session, viewer(), asset_id)
         flags = vision_duplicates.open_flags(session, asset_id) if can_edit(viewer()) else []
         different = vision_duplicates.different_products(session, asset_id, [o.id for _f, o in flags])
+        merges = unmerge.undoable_merges(session, asset_id) if can_edit(viewer()) else []
         return render_template(
             "vision/_panel.html",
             asset=asset,
             suggestions=items,
             flags=flags,
             different=different,
+            merges=merges,
             can_decide=viewer().at_least(Role.MANAGER),
         )
 
@@ -157,6 +160,16 @@ def duplicate(flag_id: int, action: str) -> ResponseReturnValue:
             message = "Kept both assets."
     flash(message, "success")
     return redirect(url_for("assets.detail", asset_id=target))
+
+
+@vision_bp.post("/duplicates/merges/<int:event_id>/undo")
+@login_required
+def undo_merge(event_id: int) -> ResponseReturnValue:
+    """Undo a merge: the merged-away file is a separate (draft) asset again."""
+    with runtime().db.transaction() as session:
+        restored = unmerge.undo_merge(session, viewer(), event_id, ip=client_ip())
+    flash(f"Merge undone: the file is asset #{restored} again (a draft).", "success")
+    return redirect(url_for("assets.detail", asset_id=restored))
 
 
 @vision_bp.get("/admin/duplicates")

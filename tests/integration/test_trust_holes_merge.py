@@ -55,3 +55,40 @@ def test_hole_12_different_products_are_never_offered_a_merge(
     panel = editor.get(f"/assets/{unlinked}/vision").get_data(as_text=True)
     assert "Merge as new version" in panel
     assert editor.post(f"/duplicates/{same}/merge", data={"csrf_token": token}).status_code == 302
+
+
+def test_hole_12_a_merge_can_be_undone(app: Flask, login: Callable[..., FlaskClient], tmp_path: Path) -> None:
+    rt: Runtime = app.extensions["assetport"]
+    target, source = new_asset(rt, tmp_path, 124, title="Keeper"), new_asset(rt, tmp_path, 125, title="Copy")
+    _link(rt, source, "500300")
+    with rt.db.transaction() as session:
+        from models import AssetTag
+
+        session.add(AssetTag(asset_id=source, tag="summer", source="manual"))
+        kept = session.get(Asset, target)
+        assert kept is not None
+        before, moved = kept.current_version_id, session.get(Asset, source).current_version_id  # type: ignore[union-attr]
+    flag = _flag(rt, source, target)
+    editor = login("editor")
+    token = csrf_token(editor, "/assets")
+    assert editor.post(f"/duplicates/{flag}/merge", data={"csrf_token": token}).status_code == 302
+    panel = editor.get(f"/assets/{target}/vision").get_data(as_text=True)
+    assert "Undo merge" in panel
+    import re
+
+    event_id = int(re.search(r"/duplicates/merges/(\d+)/undo", panel).group(1))  # type: ignore[union-attr]
+    resp = editor.post(f"/duplicates/merges/{event_id}/undo", data={"csrf_token": token})
+    assert resp.status_code == 302
+    restored_id = int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    with rt.db.session() as session:
+        kept = session.get(Asset, target)
+        restored = session.get(Asset, restored_id)
+        assert kept is not None and restored is not None
+        assert kept.current_version_id == before and restored.current_version_id == moved
+        assert restored.title == "Copy" and restored.status == "draft"
+        assert {t.tag for t in restored.tags} == {"summer"}
+        assert [link.key for link in restored.links] == ["500300"]
+    # Undone once: the button is gone and a second undo is a conflict.
+    assert "Undo merge" not in editor.get(f"/assets/{target}/vision").get_data(as_text=True)
+    resp = editor.post(f"/duplicates/merges/{event_id}/undo", data={"csrf_token": token})
+    assert resp.status_code == 409

@@ -201,6 +201,8 @@ def merge(session: Session, viewer: Viewer, flag_id: int, *, ip: str | None = No
     require_write(viewer, source, Field.METADATA)
     version = session.get(AssetVersion, source.current_version_id)
     assert version is not None
+    # What an undo needs to give the source back (``portal.services.vision.unmerge``).
+    undo = snapshot(source, target, version)
     number = (
         session.scalar(select(func.max(AssetVersion.number)).where(AssetVersion.asset_id == target.id)) or 0
     ) + 1
@@ -226,6 +228,7 @@ def merge(session: Session, viewer: Viewer, flag_id: int, *, ip: str | None = No
         asset_id=target.id,
         ip=ip,
         target=f"#{source.id} {source.title}",
+        undo=undo,
         **detail,
     )
     audit.record(
@@ -241,6 +244,30 @@ def merge(session: Session, viewer: Viewer, flag_id: int, *, ip: str | None = No
     session.delete(source)
     search_sync.assets_changed(session, [source.id, target.id])
     return target.id
+
+
+def snapshot(source: Asset, target: Asset, version: AssetVersion) -> dict[str, object]:
+    """The merged-away asset and the target's previous state, as plain values for the audit event."""
+    return {
+        "source_id": source.id,
+        "version_id": version.id,
+        "version_number": version.number,
+        "version_comment": version.comment,
+        "target_previous_version_id": target.current_version_id,
+        "target_previous_status": target.status,
+        "title": source.title,
+        "description": source.description,
+        "rights_note": source.rights_note,
+        "usage_restrictions": source.usage_restrictions,
+        "visibility": source.visibility,
+        "original_filename": source.original_filename,
+        "media_kind": source.media_kind,
+        "creator": source.creator,
+        "copyright": source.copyright,
+        "uploaded_by_id": source.uploaded_by_id,
+        "tags": [[t.tag, t.source] for t in source.tags],
+        "links": [link.key for link in source.links],
+    }
 
 
 @dataclass(frozen=True)
