@@ -92,3 +92,16 @@ def test_hole_12_a_merge_can_be_undone(app: Flask, login: Callable[..., FlaskCli
     assert "Undo merge" not in editor.get(f"/assets/{target}/vision").get_data(as_text=True)
     resp = editor.post(f"/duplicates/merges/{event_id}/undo", data={"csrf_token": token})
     assert resp.status_code == 409
+
+
+def test_hole_12_pairs_of_different_articles_are_not_flagged(app: Flask, tmp_path: Path) -> None:
+    from portal.services.vision.duplicates import flag_many
+
+    rt: Runtime = app.extensions["assetport"]
+    red, blue, other_view = (new_asset(rt, tmp_path, seed) for seed in (126, 127, 128))
+    _link(rt, red, "500400")
+    _link(rt, blue, "500500")
+    _link(rt, other_view, "500400")
+    with rt.db.transaction() as session:
+        assert flag_many(session, {blue: (red, 0.97)}, "test") == 0
+        assert flag_many(session, {other_view: (red, 0.99)}, "test") == 1

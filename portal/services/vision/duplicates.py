@@ -86,13 +86,15 @@ def _indexed_neighbours(engine: SearchEngine, cand: Candidate) -> list[tuple[int
 
 def flag_many(session: Session, near: dict[int, tuple[int, float]], model_id: str) -> int:
     """Record each near-duplicate (asset id -> (similar asset id, score)) once per pair, in either
-    direction; a decided pair is never reopened and a vanished similar asset is skipped. Two queries for
-    the whole batch, whatever its size. Returns the number of flags now open for these pairs."""
+    direction; a decided pair is never reopened, a vanished similar asset is skipped, and so is a pair
+    linked to different article numbers (similar pictures of different products, e.g. colour variants).
+    Three queries for the whole batch, whatever its size. Returns the number of flags now open."""
     if not near:
         return 0
     similar_ids = {similar for similar, _score in near.values()}
     alive = set(session.scalars(select(Asset.id).where(Asset.id.in_(similar_ids))))
     ids = set(near) | similar_ids
+    numbers = article_numbers(session, sorted(ids))
     existing = {
         frozenset((row.asset_id, row.similar_asset_id)): row
         for row in session.scalars(
@@ -104,6 +106,9 @@ def flag_many(session: Session, near: dict[int, tuple[int, float]], model_id: st
     opened = 0
     for asset_id, (similar_id, score) in sorted(near.items()):
         if similar_id not in alive:
+            continue
+        mine, theirs = numbers[asset_id], numbers[similar_id]
+        if mine and theirs and not (mine & theirs):
             continue
         pair = frozenset((asset_id, similar_id))
         row = existing.get(pair)
