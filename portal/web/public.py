@@ -3,6 +3,7 @@ in the hub's own layout, and stricter headers."""
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
@@ -18,6 +19,9 @@ from portal.web.context import client_ip, runtime
 WINDOW = 60.0
 PASSWORD_WINDOW = 300.0
 LIMITER_KEY = "assetport.public_limiter"
+
+
+log = logging.getLogger(__name__)
 
 
 def limiter() -> Limiter:
@@ -78,10 +82,15 @@ def install(bp: Blueprint) -> None:
 
     @bp.errorhandler(PortalError)
     def _error(exc: PortalError) -> ResponseReturnValue:
-        with runtime().db.session() as session:
-            brand = brand_service.get_settings(session)
-        page = render_template("brand/error.html", brand=brand, status=exc.status, message=exc.message)
-        response = Response(page, status=exc.status, mimetype="text/html")
+        try:
+            with runtime().db.session() as session:
+                brand = brand_service.get_settings(session)
+            page = render_template("brand/error.html", brand=brand, status=exc.status, message=exc.message)
+            response = Response(page, status=exc.status, mimetype="text/html")
+        except Exception:
+            # An error page never raises: a plain answer keeps the status and the security headers.
+            log.exception("could not render the hub's error page")
+            response = Response(f"{exc.status} {exc.message}\n", status=exc.status, mimetype="text/plain")
         if isinstance(exc, TooManyRequests):
             response.headers["Retry-After"] = str(exc.detail.get("retry_after", 60))
         return response
