@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Request, Response, g, request
+from flask import Flask, Request, Response, g, request, session
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter, Map
@@ -15,14 +15,16 @@ from portal.web.input_guard import check_request
 
 
 class _PortalLoginManager(LoginManager):
-    """flask-login, except that a bearer-token request never trips session protection.
+    """flask-login, except that a bearer-token request with a login-less cookie never trips protection.
 
     A client holding a stray cookie (say, one that only fetched a CSRF token) and sending a token would
     otherwise be treated as anonymous by the "strong" protection before the token is even looked at.
     """
 
     def _session_protection_failed(self) -> bool:
-        if _is_bearer(request):
+        # Only a cookie without a login in it is waved through: a logged-in session cookie replayed from
+        # elsewhere stays protected, whatever Authorization header comes with it.
+        if _is_bearer(request) and "_user_id" not in session:
             return False
         return bool(super()._session_protection_failed())
 

@@ -119,3 +119,16 @@ def test_hole_06_the_413_names_the_limit_that_was_hit(app: Flask, login: Callabl
                 continue  # urlencoded forms have no part limit (parsed in one go, bounded by size)
             assert resp.status_code == 413, (kind, resp.status_code)
             assert wanted in body and "512 MiB" not in body, (kind, body[body.find("<main") :][:600])
+
+
+def test_hole_03_a_replayed_session_cookie_stays_protected_with_a_bearer_header(
+    app: Flask, login: Callable[..., FlaskClient]
+) -> None:
+    admin = login("admin")
+    cookie = admin.get_cookie("session")
+    assert cookie is not None
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    elsewhere = {"User-Agent": "thief/1.0", "Authorization": "Bearer x"}
+    # The strong session protection still applies: another client's cookie logs nobody in.
+    assert thief.get("/admin/users", headers=elsewhere).status_code in (302, 401)
