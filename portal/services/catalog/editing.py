@@ -138,6 +138,8 @@ def update_asset_metadata(
     require_role(viewer, Role.EDITOR)
     asset = asset_service.get_asset(session, viewer, asset_id)
     require_write(viewer, asset, Field.METADATA)  # an archived asset refuses even a no-op edit
+    if "title" in edit.given and not edit.title:
+        raise ValidationError("the title must not be empty")
     changed: list[str] = []
     for name in ("title", "description", "rights_note"):
         if name not in edit.given:
