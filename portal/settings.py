@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 512 * 1024 * 1024
     max_image_pixels: int = 200_000_000
     filename_pattern: str = DEFAULT_FILENAME_PATTERN
+    # How file names spell the "/" of an article number: "7310-22-B_1.jpg" links to "7310/22-B".
+    filename_slash_replacement: str = "-"
     # Worker threads of the in-process queue (0 = one per CPU core).
     worker_threads: int = 0
     # Run jobs inline instead of on a worker thread; tests and one-shot CLI commands use it.

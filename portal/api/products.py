@@ -37,6 +37,11 @@ def put_product(article_number: str) -> ResponseReturnValue:
     rt = runtime()
     with rt.db.transaction() as session:
         # The upsert also links assets that were waiting for this product.
-        product, created = upsert_product(session, body, article_number=article_number)
+        product, created = upsert_product(
+            session,
+            body,
+            article_number=article_number,
+            slash_replacement=rt.settings.filename_slash_replacement,
+        )
         data = product_to_dict(product)
     return jsonify(data), 201 if created else 200

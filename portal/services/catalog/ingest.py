@@ -181,7 +181,9 @@ def _known_bytes(
             raise NotFound("the stored copy of this file was deleted meanwhile; upload it again")
         before = {link.key for link in asset.links}
         pending_key = asset.link_key
-        if not linking.link_asset_by_filename(session, asset, filename, rt.settings.filename_pattern):
+        if not linking.link_asset_by_filename(
+            session, asset, filename, rt.settings.filename_pattern, rt.settings.filename_slash_replacement
+        ):
             # No product for this name: keep the first file's pending key rather than replacing it.
             asset.link_key = pending_key
         for key in link_keys:
@@ -298,7 +300,9 @@ def _link(
     info: MediaInfo,
     user_id: int | None,
 ) -> list[str]:
-    links = linking.link_asset_by_filename(session, asset, filename, rt.settings.filename_pattern)
+    links = linking.link_asset_by_filename(
+        session, asset, filename, rt.settings.filename_pattern, rt.settings.filename_slash_replacement
+    )
     for key in link_keys:
         links.append(linking.add_link(session, asset, key, LinkSource.API, user_id))
     for key in info.embedded.get("article_numbers", []) or []:
