@@ -152,3 +152,13 @@ def test_generated_spec_and_405(app: Flask) -> None:
     resp = client.delete("/api/v1/products", headers=editor)
     assert resp.status_code == 405 and "GET" in resp.headers["Allow"]
     assert resp.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_docs_page_loads_the_vendored_swagger_ui_without_inline_script(app: Flask) -> None:
+    resp = app.test_client().get("/api/docs")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert "vendor/swagger-ui/swagger-ui-bundle.js" in html and 'data-spec-url="/api/v1/openapi.json"' in html
+    assert "<script>" not in html and "http" not in html.split("<body>")[1]
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    assert app.test_client().get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
