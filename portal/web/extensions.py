@@ -144,7 +144,8 @@ def _has_nul(req: Request) -> bool:
     if "\x00" in req.path or any("\x00" in k or "\x00" in v for k, v in req.args.items(multi=True)):
         return True
     if req.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        if any("\x00" in k or "\x00" in v for k, v in req.form.items(multi=True)):
+        # A multipart part without a name has the key None.
+        if any("\x00" in (k or "") or "\x00" in (v or "") for k, v in req.form.items(multi=True)):
             return True
         return any("\x00" in (f.filename or "") for f in req.files.values())
     if req.is_json:
