@@ -270,3 +270,70 @@ _TEXT: dict[str, object] = {"type": "string"}
 UPLOAD_FORM = _form("file", title=_TEXT, description=_TEXT, article_number={"type": "array", "items": _TEXT})
 VERSION_FORM = _form("file", comment=_TEXT)
 IMAGE_FORM = _form("image")
+
+
+# --- webhooks ----------------------------------------------------------------------------------------
+
+WebhookEvent = Literal[
+    "asset.approved", "asset.updated", "asset.archived", "asset.expired", "product.assets_changed"
+]
+
+
+class WebhookBody(Strict):
+    """A new subscription."""
+
+    url: str = Field(min_length=1, max_length=1000, description="http:// or https:// address")
+    events: list[WebhookEvent] = Field(min_length=1, max_length=10)
+    description: str = Field("", max_length=300)
+
+
+class WebhookPatch(Strict):
+    """The fields of a subscription to change."""
+
+    url: str | None = Field(None, min_length=1, max_length=1000)
+    events: list[WebhookEvent] | None = Field(None, min_length=1, max_length=10)
+    description: str | None = Field(None, max_length=300)
+    active: bool | None = None
+
+
+class Webhook(Open):
+    """A subscription (its secret is shown only when it is created)."""
+
+    id: int
+    url: str
+    events: list[str]
+    description: str
+    active: bool
+    created_at: str
+
+
+class WebhookCreated(Webhook):
+    """A new subscription with its signing secret."""
+
+    secret: str
+
+
+class WebhookList(Open):
+    """Every subscription."""
+
+    items: list[Webhook]
+
+
+class Delivery(Open):
+    """One delivery of an event to a subscription."""
+
+    id: int
+    event: str
+    status: str
+    attempts: int
+    response_code: int | None
+    last_error: str | None
+    payload: dict[str, object]
+    created_at: str
+    delivered_at: str | None
+
+
+class DeliveryList(Open):
+    """A subscription's recent deliveries."""
+
+    items: list[Delivery]

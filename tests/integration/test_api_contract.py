@@ -4,7 +4,6 @@ the document does not list, or break its response schema. Examples are bounded t
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from werkzeug.serving import make_server
 
 from portal.app import create_app
 from portal.runtime import Runtime
@@ -29,6 +27,7 @@ from portal.services.catalog.products import upsert_product
 from portal.settings import Settings
 from tests.conftest import TEST_PASSWORD
 from tests.gov_helpers import new_asset, set_state
+from tests.served import serve
 
 ROLES = ("admin", "manager", "editor", "partner")
 EXAMPLES = 15  # per operation; each example is sent once per role
@@ -72,14 +71,10 @@ def served(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
     for seed in range(1, 4):
         asset_id = new_asset(rt, folder / "files", seed)
         set_state(rt, asset_id, "approved", visibility="partner")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield {"base": f"http://127.0.0.1:{server.server_port}", "headers": headers}
+        with serve(app) as base:
+            yield {"base": base, "headers": headers}
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         rt.close()
 
 
