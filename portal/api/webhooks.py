@@ -58,7 +58,9 @@ def create_webhook() -> ResponseReturnValue:
     """Subscribe a URL to events (admins); the answer shows the signing secret, this once."""
     body = parse_body(m.WebhookBody)
     with runtime().db.transaction() as session:
-        sub = webhooks.create_subscription(session, viewer(), body.url, body.events, body.description)
+        sub = webhooks.create_subscription(
+            session, viewer(), body.url, list[str](body.events), body.description
+        )
         data = _sub(sub, secret=True)
     return respond(m.WebhookCreated, data, 201)
 
@@ -84,7 +86,7 @@ def patch_webhook(sub_id: int) -> ResponseReturnValue:
             viewer(),
             sub_id,
             url=patch.url if "url" in given and patch.url else sub.url,
-            events=patch.events if "events" in given and patch.events is not None else list(sub.events),
+            events=list[str](patch.events) if "events" in given and patch.events else list(sub.events),
             active=patch.active if "active" in given and patch.active is not None else sub.active,
             description=patch.description
             if "description" in given and patch.description
