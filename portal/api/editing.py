@@ -19,7 +19,7 @@ from portal.errors import PreconditionFailed
 from portal.services.catalog import assets as asset_service
 from portal.services.catalog import browse, editing
 from portal.services.catalog.products import product_to_dict
-from portal.services.governance import rights
+from portal.services.governance import policy, rights
 from portal.web.context import client_ip, runtime, viewer
 
 _METADATA = ("title", "description", "tags", "rights_note")
@@ -37,6 +37,9 @@ def _check_if_match(detail: dict[str, Any]) -> None:
 
 def _apply_patch(session: Session, asset_id: int, patch: m.AssetPatch, current: dict[str, Any]) -> None:
     given = patch.model_fields_set
+    if not given:
+        # An empty patch changes nothing, but answers the same as a real one would: may this caller edit?
+        policy.require_edit(viewer(), asset_service.get_asset(session, viewer(), asset_id))
     ip = client_ip()
     if given & set(_METADATA):
         values = {name: current.get(name) or "" for name in ("title", "description", "rights_note")}

@@ -93,6 +93,7 @@ ASSET_CASES: list[AssetCase] = [
     AssetCase("rendition web", _get("/a/{id}/web"), anonymous_ok=True),
     AssetCase("pinned version 1", _get("/a/{id}/v/1/thumb"), anonymous_ok=True),
     AssetCase("similar", _get("/api/v1/assets/{id}/similar"), also_ok=(409, 422, 503)),
+    AssetCase("api asset links", _get("/api/v1/assets/{id}/links")),
 ]
 
 
@@ -216,6 +217,66 @@ def test_every_role_on_every_listing(
             elif status != 200 or ids != expected:
                 failures.append(f"{role} {name}: {status}, extra {ids - expected}, missing {expected - ids}")
     assert not failures, "\n".join(failures)
+
+
+def expected_patch(role: str, cell: Cell) -> int:
+    """PATCH /api/v1/assets/<id>: staff edit; an archived asset is frozen for editors (managers restore
+    it); partners get 403 on what they see and 404 on what they do not; a revoked token is 401, and no
+    credentials at all is refused by the CSRF check first (400)."""
+    if role == "anonymous":
+        return 400
+    if role == "revoked":
+        return 401
+    if role in ("admin", "manager"):
+        return 200
+    if role == "editor":
+        return 403 if cell.status == "archived" else 200
+    return 403 if expected_visible(role, cell) else 404
+
+
+def test_every_role_on_the_asset_patch(
+    app: Flask, matrix: tuple[list[Cell], dict[str, dict[str, str]]]
+) -> None:
+    cells, headers = matrix
+    client = app.test_client(use_cookies=False)
+    failures: list[str] = []
+    for role in ROLES:
+        for cell in cells:
+            for body in ({}, {"visibility": cell.visibility}):
+                url = f"/api/v1/assets/{cell.asset_id}"
+                status = client.patch(url, json=body, headers=headers[role]).status_code
+                if status != expected_patch(role, cell):
+                    failures.append(
+                        f"{role} PATCH {body} {cell}: {status}, expected {expected_patch(role, cell)}"
+                    )
+    assert not failures, "\n".join(failures[:40])
+
+
+def test_every_role_on_the_new_api_resources(
+    app: Flask, matrix: tuple[list[Cell], dict[str, dict[str, str]]]
+) -> None:
+    """Products are read by every logged-in role; webhooks are admin-only; links are written by staff."""
+    cells, headers = matrix
+    client = app.test_client(use_cookies=False)
+    visible = next(c for c in cells if expected_visible("partner", c) and c.status == "approved")
+    links = f"/api/v1/assets/{visible.asset_id}/links"
+    expected = {
+        "admin": (200, 200, 201),
+        "manager": (200, 403, 201),
+        "editor": (200, 403, 201),
+        "partner": (200, 403, 403),
+        "anonymous": (401, 401, 400),  # a write without credentials fails the CSRF check first
+        "revoked": (401, 401, 401),
+    }
+    for role, (products, hooks, link) in expected.items():
+        got = (
+            client.get("/api/v1/products", headers=headers[role]).status_code,
+            client.get("/api/v1/webhooks", headers=headers[role]).status_code,
+            client.post(
+                links, json={"key": article_number(visible.asset_id)}, headers=headers[role]
+            ).status_code,
+        )
+        assert got == (products, hooks, link), role
 
 
 def test_guessed_ids_never_answer_403(
