@@ -34,6 +34,7 @@ def json_body() -> dict[str, Any]:
 
 # Routes register themselves on api_bp when their modules are imported.
 from portal.api import (  # noqa: E402, F401
+    admin,
     assets,
     editing,
     openapi,

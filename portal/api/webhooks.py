@@ -8,8 +8,8 @@ from flask import Response
 from flask.typing import ResponseReturnValue
 
 from models import WebhookDelivery, WebhookSubscription
+from portal.api import admin_models as m
 from portal.api import api_bp
-from portal.api import models as m
 from portal.api.schema import operation, parse_body, respond
 from portal.services.distribution import webhooks
 from portal.web.context import runtime, viewer
