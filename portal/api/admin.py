@@ -13,6 +13,7 @@ from models import AuditEvent, Role, User
 from portal.api import admin_models as m
 from portal.api import api_bp
 from portal.api.schema import operation, parse_body, parse_query, respond
+from portal.errors import NotFound
 from portal.media.presets import PresetSpec
 from portal.services.accounts import admin as accounts
 from portal.services.catalog import assets as asset_service
@@ -125,6 +126,8 @@ def patch_user(user_id: int) -> ResponseReturnValue:
             accounts.set_active(session, viewer(), user_id, patch.active, ip=client_ip())
     with runtime().db.session() as session:
         found = {u.id: (u, n) for u, n in accounts.list_users(session, viewer())}
+        if user_id not in found:
+            raise NotFound("no such user")
         user, tokens = found[user_id]
         return respond(m.UserOut, _user(user, tokens))
 
