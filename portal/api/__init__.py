@@ -36,6 +36,7 @@ def json_body() -> dict[str, Any]:
 from portal.api import (  # noqa: E402, F401
     admin,
     assets,
+    brand,
     editing,
     openapi,
     packages,
