@@ -37,6 +37,7 @@ from portal.api import (  # noqa: E402, F401
     admin,
     assets,
     brand,
+    bulk,
     editing,
     openapi,
     packages,
