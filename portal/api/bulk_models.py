@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from portal.api.models import Open, Strict
+from portal.api.models import Id, Open, Strict
 
 
 class BulkChanges(Strict):
@@ -26,7 +26,7 @@ class BulkChanges(Strict):
 class BulkRequest(Strict):
     """The selection (ids, or a search query string), the changes, and whether to only try them."""
 
-    ids: list[int] | None = Field(None, min_length=1, max_length=1000)
+    ids: list[Id] | None = Field(None, min_length=1, max_length=1000)
     search: str | None = Field(None, max_length=2000, description="query string of /api/v1/search")
     changes: BulkChanges
     dry_run: bool = False

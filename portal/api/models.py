@@ -3,13 +3,15 @@ document is generated from them (``portal.api.schema``)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.services.paging import MAX_PAGE, MAX_PAGE_SIZE
 
 Visibility = Literal["internal", "partner", "public"]
+# A database id: 32-bit on PostgreSQL, so a larger number is refused before it reaches a query.
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class Open(BaseModel):
@@ -234,7 +236,7 @@ class PackageCreate(Open):
     """What to package: article numbers (or asset ids), presets, file-name template, kind."""
 
     articles: list[str | int] | None = Field(None, max_length=10_000)
-    asset_ids: list[int] | None = Field(None, max_length=10_000)
+    asset_ids: list[Id] | None = Field(None, max_length=10_000)
     presets: list[str] = Field(default_factory=lambda: ["web"], max_length=50)
     template: str | None = Field(None, max_length=500)
     kind: Literal["zip", "links"] = "zip"

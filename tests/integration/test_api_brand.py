@@ -90,3 +90,61 @@ def test_saved_searches_belong_to_their_owner(app: Flask) -> None:
     sid = made.get_json()["id"]
     assert client.delete(f"/api/v1/saved-searches/{sid}", headers=bob).status_code == 404
     assert client.delete(f"/api/v1/saved-searches/{sid}", headers=alice).status_code == 204
+
+
+def test_brand_hub_settings_and_sections(app: Flask) -> None:
+    _, admin = user_with_token(app, "admin")
+    _, manager = user_with_token(app, "manager")
+    _, partner = user_with_token(app, "partner")
+    client = app.test_client()
+    assert client.get("/api/v1/brand/settings", headers=partner).get_json()["terms_version"] == 1
+    body = {
+        "name": "ACME",
+        "colour": "#112233",
+        "intro": "Hello",
+        "terms": "Be nice",
+        "public_presets": ["web"],
+    }
+    saved = client.put("/api/v1/brand/settings", json=body, headers=admin)
+    assert saved.status_code == 200, saved.get_json()
+    assert (saved.get_json()["name"], saved.get_json()["terms_version"]) == ("ACME", 2)
+    assert (
+        client.put("/api/v1/brand/settings", json={**body, "colour": "red"}, headers=admin).status_code == 422
+    )
+    assert client.put("/api/v1/brand/settings", json=body, headers=manager).status_code == 403
+    first = client.post(
+        "/api/v1/brand/sections",
+        json={"title": "Lamps", "kind": "saved_search", "query": "q=lamp"},
+        headers=manager,
+    )
+    assert first.status_code == 201, first.get_json()
+    second = client.post(
+        "/api/v1/brand/sections", json={"title": "Chairs", "kind": "saved_search"}, headers=manager
+    )
+    assert second.status_code == 201
+    assert (
+        client.post(
+            "/api/v1/brand/sections", json={"title": "Lamps", "kind": "saved_search"}, headers=manager
+        ).status_code
+        == 409
+    )
+    assert (
+        client.post(
+            "/api/v1/brand/sections", json={"title": "X", "kind": "saved_search"}, headers=partner
+        ).status_code
+        == 403
+    )
+    moved = client.post(
+        f"/api/v1/brand/sections/{second.get_json()['id']}/move", json={"step": -1}, headers=manager
+    )
+    assert [s["title"] for s in moved.get_json()["items"]] == ["Chairs", "Lamps"]
+    assert [s["slug"] for s in client.get("/api/v1/brand/sections", headers=partner).get_json()["items"]] == [
+        "chairs",
+        "lamps",
+    ]
+    assert (
+        client.delete(f"/api/v1/brand/sections/{first.get_json()['id']}", headers=partner).status_code == 403
+    )
+    assert (
+        client.delete(f"/api/v1/brand/sections/{first.get_json()['id']}", headers=manager).status_code == 204
+    )
