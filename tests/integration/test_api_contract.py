@@ -107,5 +107,5 @@ def test_every_operation_keeps_its_contract_for_every_role(served: dict[str, Any
     calls: dict[str, int] = {}
     for operation in operations:
         _check(operation, f"{served['base']}/api/v1", served["headers"], calls)
-    assert len(operations) >= 56 and set(calls) == {f"{o.method.upper()} {o.path}" for o in operations}
+    assert len(operations) >= 62 and set(calls) == {f"{o.method.upper()} {o.path}" for o in operations}
     print(f"\ncontract: {len(operations)} operations, {sum(calls.values())} calls, 0 failures")
