@@ -5,6 +5,7 @@ from models.asset import Asset, AssetProduct, AssetTag, AssetVersion, Rendition
 from models.audit import AuditEvent
 from models.base import Base
 from models.brand import BrandSection, BrandSettings, Collection, CollectionItem, ShareLink, ShareLinkAccess
+from models.bulk import BulkJob
 from models.db import Database
 from models.distribution import (
     Package,
@@ -33,6 +34,7 @@ __all__ = [
     "Base",
     "BrandSection",
     "BrandSettings",
+    "BulkJob",
     "Collection",
     "CollectionItem",
     "Database",

@@ -95,7 +95,9 @@ def import_products_cmd(file: Path) -> None:
             def advance(rows: int) -> None:
                 bar.update(rows)
 
-            report = import_products(rt.db, file, progress=advance)
+            report = import_products(
+                rt.db, file, progress=advance, slash_replacement=rt.settings.filename_slash_replacement
+            )
         for row in report.rejected:
             click.echo(f"rejected row {row.row} ({row.article_number or '-'}): {row.reason}", err=True)
         click.echo(

@@ -92,3 +92,10 @@ class StorageIntegrityError(PortalError):
 
     status = 500
     code = "integrity"
+
+
+class PreconditionFailed(PortalError):
+    """``If-Match`` names a version of the resource that is no longer current."""
+
+    status = 412
+    code = "precondition_failed"

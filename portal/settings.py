@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # removed at start-up and by a periodic job.
     tmp_max_age_seconds: int = 3600
     filename_pattern: str = DEFAULT_FILENAME_PATTERN
+    # How file names spell the "/" of an article number: "7310-22-B_1.jpg" links to "7310/22-B".
+    filename_slash_replacement: str = "-"
     # Worker threads of the in-process queue (0 = one per CPU core).
     worker_threads: int = 0
     # Run jobs inline instead of on a worker thread; tests and one-shot CLI commands use it.

@@ -11,6 +11,8 @@ from werkzeug.datastructures import FileStorage
 
 from models import Role
 from portal.api import api_bp
+from portal.api import models as m
+from portal.api.schema import operation, with_etag
 from portal.errors import BadRequest
 from portal.services.catalog import assets as asset_service
 from portal.services.catalog.ingest import IngestResult, ingest_file
@@ -20,6 +22,7 @@ from portal.web.context import client_ip, runtime, viewer
 
 
 @api_bp.get("/assets")
+@operation(responses={200: m.AssetPage}, query=m.AssetQuery, paged=True)
 def list_assets() -> ResponseReturnValue:
     """Paged assets the caller may see; ``article_number=`` narrows to one product."""
     page, size = parse_paging(request.args.get("page"), request.args.get("size"))
@@ -39,13 +42,21 @@ def list_assets() -> ResponseReturnValue:
 
 
 @api_bp.get("/assets/<int:asset_id>")
+@operation(responses={200: m.AssetDetail})
 def get_asset(asset_id: int) -> ResponseReturnValue:
-    """One asset with metadata, linked article numbers and versions."""
+    """One asset with metadata, linked article numbers and versions; its ETag header goes back as
+    ``If-Match`` with a PATCH."""
     with runtime().db.session() as session:
-        return jsonify(asset_service.asset_detail(session, viewer(), asset_id))
+        detail = asset_service.asset_detail(session, viewer(), asset_id)
+    return with_etag(jsonify(detail), detail)
 
 
 @api_bp.post("/assets")
+@operation(
+    responses={200: m.UploadedAsset, 201: m.UploadedAsset},
+    errors=(400, 403, 404, 413, 415, 422),
+    multipart=m.UPLOAD_FORM,
+)
 def upload_asset() -> ResponseReturnValue:
     """Multipart upload of one file (field ``file``); optional ``title``, ``description``,
     ``article_number`` (repeatable). 201 for a new asset, 200 when the same bytes exist already."""

@@ -6,6 +6,8 @@ from flask import jsonify, url_for
 from flask.typing import ResponseReturnValue
 
 from portal.api import api_bp, json_body
+from portal.api import models as m
+from portal.api.schema import operation
 from portal.errors import ValidationError
 from portal.services.distribution import packages
 from portal.services.distribution import signed_links as package_links
@@ -43,6 +45,7 @@ def _status(package_id: int) -> dict[str, object]:
 
 
 @api_bp.post("/packages")
+@operation(responses={202: m.JobCreated}, body=m.PackageCreate, errors=(403,))
 def create_package() -> ResponseReturnValue:
     """Start a package: ``{"articles": [...], "presets": ["web"], "template": "...", "kind": "zip|links"}``
     (or ``"asset_ids": [...]`` for a selection). Answers 202 with the job to poll."""
@@ -76,12 +79,14 @@ def create_package() -> ResponseReturnValue:
 
 
 @api_bp.get("/jobs/<int:job_id>")
+@operation(responses={200: m.Job})
 def get_job(job_id: int) -> ResponseReturnValue:
     """A package job: status, progress, report and (when done) its signed download URL."""
     return jsonify(_status(job_id))
 
 
 @api_bp.get("/packages/<int:package_id>")
+@operation(responses={200: m.Job})
 def get_package(package_id: int) -> ResponseReturnValue:
     """The same as the job, under the package's own address."""
     return jsonify(_status(package_id))

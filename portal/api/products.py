@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from models import Product, Role
 from portal.api import api_bp, json_body
+from portal.api import models as m
+from portal.api.schema import operation
 from portal.errors import NotFound
 from portal.services.catalog import assets as asset_service
 from portal.services.catalog.products import product_to_dict, upsert_product
@@ -16,6 +18,7 @@ from portal.web.context import runtime, viewer
 
 
 @api_bp.get("/products/<path:article_number>")
+@operation(responses={200: m.ProductWithAssets})
 def get_product(article_number: str) -> ResponseReturnValue:
     """A product and the assets (visible to the caller) linked to it."""
     with runtime().db.session() as session:
@@ -30,6 +33,7 @@ def get_product(article_number: str) -> ResponseReturnValue:
 
 
 @api_bp.put("/products/<path:article_number>")
+@operation(responses={200: m.Product, 201: m.Product}, body=m.ProductBody, errors=(403,))
 def put_product(article_number: str) -> ResponseReturnValue:
     """Create or update one product (same rules as the file import). 201 created, 200 updated."""
     require_role(viewer(), Role.EDITOR)
@@ -37,6 +41,11 @@ def put_product(article_number: str) -> ResponseReturnValue:
     rt = runtime()
     with rt.db.transaction() as session:
         # The upsert also links assets that were waiting for this product.
-        product, created = upsert_product(session, body, article_number=article_number)
+        product, created = upsert_product(
+            session,
+            body,
+            article_number=article_number,
+            slash_replacement=rt.settings.filename_slash_replacement,
+        )
         data = product_to_dict(product)
     return jsonify(data), 201 if created else 200

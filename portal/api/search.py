@@ -6,11 +6,14 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from portal.api import api_bp
+from portal.api import models as m
+from portal.api.schema import operation
 from portal.services.search.queries import parse_params, result_to_dict, run_search
 from portal.web.context import runtime, viewer
 
 
 @api_bp.get("/search")
+@operation(responses={200: m.SearchResult}, errors=(400, 422))
 def search() -> ResponseReturnValue:
     """``q``, ``f.<field>=value`` (repeat for OR within a field), ``sort``, ``page``, ``size``."""
     params = parse_params(request.args.to_dict(flat=False), default_size=24)

@@ -9,6 +9,8 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from portal.api import api_bp
+from portal.api import models as m
+from portal.api.schema import operation
 from portal.errors import BadRequest
 from portal.services.catalog import versions
 from portal.services.catalog.assets import version_to_dict
@@ -16,6 +18,7 @@ from portal.web.context import client_ip, runtime, viewer
 
 
 @api_bp.get("/assets/<int:asset_id>/versions")
+@operation(responses={200: m.VersionList})
 def list_versions(asset_id: int) -> ResponseReturnValue:
     """Every version, newest first, with who uploaded it and when (staff only)."""
     with runtime().db.session() as session:
@@ -29,6 +32,11 @@ def list_versions(asset_id: int) -> ResponseReturnValue:
 
 
 @api_bp.post("/assets/<int:asset_id>/versions")
+@operation(
+    responses={200: m.Versioned, 201: m.Versioned},
+    errors=(400, 403, 409, 413, 415, 422),
+    multipart=m.VERSION_FORM,
+)
 def upload_version(asset_id: int) -> ResponseReturnValue:
     """Multipart upload (field ``file``, optional ``comment``) of a new current version: 201; the same
     bytes stored already: 409; an approved asset goes back to review (``back_in_review``)."""
@@ -53,6 +61,7 @@ def upload_version(asset_id: int) -> ResponseReturnValue:
 
 
 @api_bp.post("/assets/<int:asset_id>/versions/<int:version_id>/restore")
+@operation(responses={200: m.Versioned}, errors=(403, 409))
 def restore_version(asset_id: int, version_id: int) -> ResponseReturnValue:
     """Make an old version current again."""
     with runtime().db.transaction() as session:

@@ -6,6 +6,8 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from portal.api import api_bp, json_body
+from portal.api import models as m
+from portal.api.schema import operation
 from portal.errors import BadRequest, ValidationError
 from portal.services.search.queries import parse_params, result_to_dict
 from portal.services.vision import tags as vision_tags
@@ -14,6 +16,7 @@ from portal.web.context import client_ip, runtime, viewer
 
 
 @api_bp.get("/assets/<int:asset_id>/similar")
+@operation(responses={200: m.SearchResult}, errors=(409, 422, 503))
 def similar(asset_id: int) -> ResponseReturnValue:
     """The assets most like this one that the caller may see (404 when it may not see this one);
     ``size`` (1-200, default 24) and ``min_score`` (cosine, 0-1)."""
@@ -27,6 +30,7 @@ def similar(asset_id: int) -> ResponseReturnValue:
 
 
 @api_bp.post("/search/image")
+@operation(responses={200: m.SearchResult}, errors=(400, 409, 413, 415, 422, 503), multipart=m.IMAGE_FORM)
 def image_search() -> ResponseReturnValue:
     """Search by an uploaded image (multipart ``image``; not stored), with ``f.<field>``, ``page``, ``size``
     and ``min_score`` in the query string. The answer's ``image`` token pages on through
@@ -43,6 +47,7 @@ def image_search() -> ResponseReturnValue:
 
 
 @api_bp.get("/assets/<int:asset_id>/suggestions")
+@operation(responses={200: m.Items})
 def suggestions(asset_id: int) -> ResponseReturnValue:
     """Pending tag suggestions of an asset (staff see them; others get 404 like for hidden assets)."""
     with runtime().db.session() as session:
@@ -64,6 +69,7 @@ def suggestions(asset_id: int) -> ResponseReturnValue:
 
 
 @api_bp.post("/suggestions/<int:suggestion_id>")
+@operation(responses={200: m.SuggestionDecided}, body=m.Decision, errors=(403, 409))
 def decide(suggestion_id: int) -> ResponseReturnValue:
     """Accept or reject a suggestion: ``{"accept": true|false}`` (managers)."""
     body = json_body()

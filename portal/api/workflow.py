@@ -6,6 +6,8 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from portal.api import api_bp, json_body
+from portal.api import models as m
+from portal.api.schema import operation
 from portal.errors import ValidationError
 from portal.services.catalog import assets as asset_service
 from portal.services.governance import workflow
@@ -14,6 +16,7 @@ from portal.web.context import client_ip, runtime, viewer
 
 
 @api_bp.post("/assets/<int:asset_id>/transitions")
+@operation(responses={200: m.TransitionResult}, body=m.Transition, errors=(403, 409))
 def transition_asset(asset_id: int) -> ResponseReturnValue:
     """Apply ``{"action": submit|approve|reject|reopen|archive|restore, "comment": "..."}``; an illegal
     transition is a 409 saying why."""
@@ -36,6 +39,7 @@ def transition_asset(asset_id: int) -> ResponseReturnValue:
 
 
 @api_bp.get("/review-queue")
+@operation(responses={200: m.ReviewPage}, query=m.ReviewQuery, paged=True, errors=(403,))
 def review_queue() -> ResponseReturnValue:
     """Assets in review, oldest first; filters ``uploader`` (user id), ``product``, ``category``, ``age``."""
     page, size = parse_paging(request.args.get("page"), request.args.get("size"))

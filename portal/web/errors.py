@@ -63,7 +63,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name or "error")
+        response = make_response(
+            error_response(exc.code or 500, code, exc.description or exc.name or "error")
+        )
+        for name, value in exc.get_headers():
+            if name == "Allow":  # a 405 says which methods are allowed
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:

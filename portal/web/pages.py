@@ -8,6 +8,7 @@ from flask import Blueprint
 def blueprints() -> list[Blueprint]:
     """Every non-API blueprint of the portal."""
     from portal.web.admin import admin_bp
+    from portal.web.api_docs import api_docs_bp
     from portal.web.assets import assets_bp
     from portal.web.auth import auth_bp
     from portal.web.brand import brand_bp
@@ -30,4 +31,5 @@ def blueprints() -> list[Blueprint]:
         vision_bp,
         review_bp, admin_bp,
         packages_bp, presets_bp, webhooks_bp,
+        api_docs_bp,
     ]  # fmt: skip

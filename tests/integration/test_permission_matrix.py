@@ -95,6 +95,7 @@ ASSET_CASES: list[AssetCase] = [
     AssetCase("rendition web", _get("/a/{id}/web"), anonymous_ok=True),
     AssetCase("pinned version 1", _get("/a/{id}/v/1/thumb"), anonymous_ok=True),
     AssetCase("similar", _get("/api/v1/assets/{id}/similar"), also_ok=(409, 422, 503)),
+    AssetCase("api asset links", _get("/api/v1/assets/{id}/links")),
 ]
 
 
@@ -219,6 +220,112 @@ def test_every_role_on_every_listing(
                     failures.append(f"{role} {name}: {status}")
             elif status != 200 or ids != expected:
                 failures.append(f"{role} {name}: {status}, extra {ids - expected}, missing {expected - ids}")
+    assert not failures, "\n".join(failures)
+
+
+def expected_patch(role: str, cell: Cell) -> int:
+    """PATCH /api/v1/assets/<id>: staff edit; an archived asset is frozen for editors (managers restore
+    it); partners get 403 on what they see and 404 on what they do not; a revoked token is 401, and no
+    credentials at all is refused by the CSRF check first (400)."""
+    if role == "anonymous":
+        return 400
+    if role == "revoked":
+        return 401
+    if role in ("admin", "manager"):
+        return 200
+    if role == "editor":
+        return 403 if cell.status == "archived" else 200
+    return 403 if expected_visible(role, cell) else 404
+
+
+def test_every_role_on_the_asset_patch(
+    app: Flask, matrix: tuple[list[Cell], dict[str, dict[str, str]]]
+) -> None:
+    cells, headers = matrix
+    client = app.test_client(use_cookies=False)
+    failures: list[str] = []
+    for role in ROLES:
+        for cell in cells:
+            for body in ({}, {"visibility": cell.visibility}):
+                url = f"/api/v1/assets/{cell.asset_id}"
+                status = client.patch(url, json=body, headers=headers[role]).status_code
+                if status != expected_patch(role, cell):
+                    failures.append(
+                        f"{role} PATCH {body} {cell}: {status}, expected {expected_patch(role, cell)}"
+                    )
+    assert not failures, "\n".join(failures[:40])
+
+
+# The API resources beyond assets: (method, path, body) and the status per role. Reads need a login;
+# writes are refused by the CSRF check (400) before anything else when there are no credentials at all.
+RESOURCE_CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
+    ("GET", "/api/v1/products", None, {"admin": 200, "manager": 200, "editor": 200, "partner": 200}),
+    ("GET", "/api/v1/webhooks", None, {"admin": 200, "manager": 403, "editor": 403, "partner": 403}),
+    ("GET", "/api/v1/users", None, {"admin": 200, "manager": 403, "editor": 403, "partner": 403}),
+    ("GET", "/api/v1/audit", None, {"admin": 200, "manager": 200, "editor": 403, "partner": 403}),
+    ("GET", "/api/v1/audit.csv", None, {"admin": 200, "manager": 200, "editor": 403, "partner": 403}),
+    ("GET", "/api/v1/collections", None, {"admin": 200, "manager": 200, "editor": 403, "partner": 403}),
+    ("GET", "/api/v1/share-links", None, {"admin": 200, "manager": 200, "editor": 403, "partner": 403}),
+    ("GET", "/api/v1/saved-searches", None, {"admin": 200, "manager": 200, "editor": 200, "partner": 200}),
+    ("GET", "/api/v1/presets", None, {"admin": 200, "manager": 200, "editor": 200, "partner": 200}),
+    ("GET", "/api/v1/brand/settings", None, {"admin": 200, "manager": 200, "editor": 200, "partner": 200}),
+    ("GET", "/api/v1/brand/sections", None, {"admin": 200, "manager": 200, "editor": 200, "partner": 200}),
+    (
+        "PUT", "/api/v1/presets/x-{role}", {"format": "PNG"},
+        {"admin": 200, "manager": 200, "editor": 403, "partner": 403},
+    ),
+    (
+        "PUT", "/api/v1/brand/settings", {"name": "B", "colour": "#112233"},
+        {"admin": 200, "manager": 403, "editor": 403, "partner": 403},
+    ),
+    (
+        "POST", "/api/v1/brand/sections", {"title": "S {role}", "kind": "saved_search"},
+        {"admin": 201, "manager": 201, "editor": 403, "partner": 403},
+    ),
+    (
+        "POST", "/api/v1/collections", {"name": "C {role}"},
+        {"admin": 201, "manager": 201, "editor": 403, "partner": 403},
+    ),
+    (
+        "POST", "/api/v1/bulk", {"ids": [1], "changes": {"add_tags": ["x"]}, "dry_run": True},
+        {"admin": 200, "manager": 200, "editor": 200, "partner": 403},
+    ),
+]  # fmt: skip
+
+
+def test_every_role_on_the_new_api_resources(
+    app: Flask, matrix: tuple[list[Cell], dict[str, dict[str, str]]]
+) -> None:
+    """Every resource x every role, and asset links: staff write them, partners may not."""
+    cells, headers = matrix
+    client = app.test_client(use_cookies=False)
+    failures: list[str] = []
+    for method, path, body, by_role in RESOURCE_CASES:
+        for role in ROLES:
+            url = path.format(role=role)
+            data = (
+                None
+                if body is None
+                else {k: v.format(role=role) if isinstance(v, str) else v for k, v in body.items()}
+            )
+            status = client.open(url, method=method, json=data, headers=headers[role]).status_code
+            expected = by_role.get(role, 401 if method == "GET" or role == "revoked" else 400)
+            if status != expected:
+                failures.append(f"{role} {method} {url}: {status}, expected {expected}")
+    visible = next(c for c in cells if expected_visible("partner", c) and c.status == "approved")
+    links = f"/api/v1/assets/{visible.asset_id}/links"
+    for role, expected in {
+        "admin": 201,
+        "manager": 201,
+        "editor": 201,
+        "partner": 403,
+        "revoked": 401,
+    }.items():
+        status = client.post(
+            links, json={"key": article_number(visible.asset_id)}, headers=headers[role]
+        ).status_code
+        if status != expected:
+            failures.append(f"{role} POST {links}: {status}, expected {expected}")
     assert not failures, "\n".join(failures)
 
 

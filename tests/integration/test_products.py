@@ -170,27 +170,26 @@ def test_windows_semicolon_export(db: Database) -> None:
 
 def test_bad_rows_are_rejected_with_reasons_and_good_rows_import(db: Database) -> None:
     report = import_products(db, FIXTURES / "bad_rows.csv")
-    assert (report.created, report.updated) == (2, 0)
+    assert (report.created, report.updated) == (3, 0)  # "A/5": a slash is a valid article number
     reasons = {r.row: (r.article_number, r.reason) for r in report.rejected}
     assert reasons[3] == (None, "missing article number")
     assert reasons[4] == ("A-2", "price 'abc' is not a number")
     assert reasons[5] == ("A-3", "price '-5' is negative")
     assert reasons[6][0] == "A-4" and reasons[6][1].startswith("attributes are not valid JSON")
     assert reasons[7] == ("A-1", "duplicate article number (first in row 2)")
-    assert reasons[8] == ("A/5", "article number 'A/5' contains a slash")
     assert reasons[9] == ("A-6", "missing name")
     assert reasons[10][1] == "currency 'EURO' is not a three-letter code such as EUR"
     assert reasons[12] == ("A-8", "attributes must be a JSON object of name: value")
     assert reasons[13][1] == "article number is longer than 64 characters"
-    assert len(report.rejected) == 10
+    assert len(report.rejected) == 9
     products = all_products(db)
-    assert set(products) == {"A-1", "404.038.96"}
+    assert set(products) == {"A-1", "A/5", "404.038.96"}
     assert products["A-1"].attributes == {"Size": "M", "Colour": "red"}
     assert products["A-1"].price == Decimal("15.00")
     assert products["404.038.96"].price == Decimal("1234.50")
     assert products["404.038.96"].currency == "SEK"
     as_dict = report.as_dict()
-    assert as_dict["rejected_count"] == 10
+    assert as_dict["rejected_count"] == 9
     assert as_dict["rejected"][0] == {"row": 3, "article_number": None, "reason": "missing article number"}
     json.dumps(as_dict)
 
@@ -301,8 +300,8 @@ def test_upsert_product_like_put(db: Database) -> None:
         assert not session.dirty
     with db.transaction() as session, pytest.raises(ValidationError, match="differs from the URL"):
         upsert_product(session, {"article_number": "L-2", "name": "Lamp"}, article_number="L-1")
-    with db.transaction() as session, pytest.raises(ValidationError, match="slash"):
-        upsert_product(session, {"name": "Lamp"}, article_number="a/b")
+    with db.transaction() as session, pytest.raises(ValidationError, match="control characters"):
+        upsert_product(session, {"name": "Lamp"}, article_number="a\u200bb")
     with db.transaction() as session, pytest.raises(ValidationError, match="missing name"):
         upsert_product(session, {"price": "1"}, article_number="L-3")
     assert count_products(db) == 1

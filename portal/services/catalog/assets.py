@@ -140,6 +140,7 @@ def asset_detail(session: Session, viewer: Viewer, asset_id: int) -> dict[str, A
             "creator": asset.creator,
             "copyright": asset.copyright,
             "rights_note": asset.rights_note,
+            "usage_restrictions": asset.usage_restrictions,
             "rights_expire_at": asset.rights_expire_at.isoformat() if asset.rights_expire_at else None,
             "tags": [t.tag for t in asset.tags],
             "links": [

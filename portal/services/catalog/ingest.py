@@ -186,7 +186,9 @@ def _known_bytes(
         # Known bytes of an asset whose links the uploader may not change (archived, or released to
         # partners or the public): the upload answers with the asset, its product links stay as they are.
         if may_write(_uploader(session, user_id), asset, Field.LINKS):
-            if not linking.link_asset_by_filename(session, asset, filename, rt.settings.filename_pattern):
+            if not linking.link_asset_by_filename(
+                session, asset, filename, rt.settings.filename_pattern, rt.settings.filename_slash_replacement
+            ):
                 # No product for this name: keep the first file's pending key rather than replacing it.
                 asset.link_key = pending_key
             for key in link_keys:
@@ -309,7 +311,9 @@ def _link(
     info: MediaInfo,
     user_id: int | None,
 ) -> list[str]:
-    links = linking.link_asset_by_filename(session, asset, filename, rt.settings.filename_pattern)
+    links = linking.link_asset_by_filename(
+        session, asset, filename, rt.settings.filename_pattern, rt.settings.filename_slash_replacement
+    )
     for key in link_keys:
         links.append(linking.add_link(session, asset, key, LinkSource.API, user_id))
     for key in info.embedded.get("article_numbers", []) or []:

@@ -31,6 +31,9 @@ MAX_KEY_LENGTH = 128
 MAX_STEM_LENGTH = 300
 CHUNK = 500  # keys per IN (...) query
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# File names cannot hold "/" (nor, portably, "\\"): an article number "7310/22-B" is spelled with this
+# replacement in file names ("7310-22-B_1.jpg"); ASSETPORT_FILENAME_SLASH_REPLACEMENT changes it.
+DEFAULT_SLASH_REPLACEMENT = "-"
 # An extension is short and has a letter in it: "404.038.96" has none, "404.038.96_1.jpg" has ".jpg".
 _EXTENSION = re.compile(r"\.(?=[0-9]*[A-Za-z])[A-Za-z0-9]{1,5}$")
 
@@ -97,9 +100,50 @@ def _chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield chunk
 
 
-def _lookup(session: Session, keys: Collection[str]) -> dict[str, LinkTarget]:
-    """Each key's target, by precedence: article number exact, article number ignoring case, model code
-    exact, model code ignoring case. Keys that match nothing are absent. A few queries for any number of keys.
+def filename_form(article_number: str, replacement: str = DEFAULT_SLASH_REPLACEMENT) -> str:
+    """How a file name spells an article number: its slashes (either way) replaced."""
+    return article_number.replace("/", replacement).replace("\\", replacement)
+
+
+def _filename_form_column(replacement: str) -> ColumnElement[str]:
+    spelled = func.replace(func.replace(Product.article_number, "/", replacement), "\\", replacement)
+    return func.lower(spelled)
+
+
+def _lookup_slashed(session: Session, keys: Collection[str], replacement: str) -> dict[str, LinkTarget]:
+    """Keys that spell an article number with a slash in file-name form ("7310-22-B" for "7310/22-B")."""
+    candidates = sorted({k for k in keys if replacement and replacement in k})
+    found: dict[str, LinkTarget] = {}
+    if not candidates:
+        return found
+    values: set[str] = set()
+    column = _filename_form_column(replacement)
+    for chunk in _chunks(candidates):
+        query = select(Product.article_number).where(
+            or_(
+                Product.article_number.contains("/", autoescape=True),
+                Product.article_number.contains("\\", autoescape=True),
+            ),
+            column.in_({k.lower() for k in chunk}),
+        )
+        values.update(session.scalars(query))
+    by_form: dict[str, str] = {}
+    for value in sorted(values):  # exact-case spelling first, then a stable choice
+        by_form.setdefault(filename_form(value, replacement), value)
+        by_form.setdefault(filename_form(value, replacement).lower(), value)
+    for key in candidates:
+        match = by_form.get(key) or by_form.get(key.lower())
+        if match is not None:
+            found[key] = LinkTarget(match, None)
+    return found
+
+
+def _lookup(
+    session: Session, keys: Collection[str], slash_replacement: str = DEFAULT_SLASH_REPLACEMENT
+) -> dict[str, LinkTarget]:
+    """Each key's target, by precedence: article number exact, article number ignoring case, article
+    number in file-name form (slashes replaced), model code exact, model code ignoring case. Keys that match
+    nothing are absent. A few queries for any number of keys.
     """
     found: dict[str, LinkTarget] = {}
     rest = sorted({k for k in keys if k and len(k) <= MAX_KEY_LENGTH})
@@ -129,6 +173,9 @@ def _lookup(session: Session, keys: Collection[str]) -> dict[str, LinkTarget]:
             if match is not None:
                 found[key] = LinkTarget(match, None) if is_article else LinkTarget(None, match)
         rest = [k for k in rest if k not in found]
+        if is_article and fold and rest:
+            found.update(_lookup_slashed(session, rest, slash_replacement))
+            rest = [k for k in rest if k not in found]
     return found
 
 
@@ -185,16 +232,23 @@ def _flush_if_attached(session: Session, asset: Asset) -> None:
         session.flush()
 
 
-def link_asset_by_filename(session: Session, asset: Asset, filename: str, pattern: str) -> list[AssetProduct]:
+def link_asset_by_filename(
+    session: Session,
+    asset: Asset,
+    filename: str,
+    pattern: str,
+    slash_replacement: str = DEFAULT_SLASH_REPLACEMENT,
+) -> list[AssetProduct]:
     """Link an asset to the product its file name names; remember the key in ``asset.link_key`` either way.
 
     Without a match the stripped key (the usual "<article>_<view>" reading) is kept, so importing that
-    product later links the asset. Idempotent.
+    product later links the asset. An article number with a slash matches its file-name form
+    (``slash_replacement`` for each slash). Idempotent.
     """
     keys = filename_keys(filename, pattern)
     if not keys:
         return []
-    found = _lookup(session, keys)
+    found = _lookup(session, keys, slash_replacement)
     key = next((k for k in keys if k in found), None)
     asset.link_key = key or keys[-1]
     if key is None:
@@ -204,13 +258,21 @@ def link_asset_by_filename(session: Session, asset: Asset, filename: str, patter
     return [link]
 
 
-def link_pending_assets(session: Session, article_numbers: Sequence[str], model_codes: Sequence[str]) -> int:
+def link_pending_assets(
+    session: Session,
+    article_numbers: Sequence[str],
+    model_codes: Sequence[str],
+    slash_replacement: str = DEFAULT_SLASH_REPLACEMENT,
+) -> int:
     """Link assets whose ``link_key`` names one of these (newly arrived) products; returns links created.
 
     ``link_key`` is compared exactly and in all-lower/all-upper case through its index (a case-insensitive
-    scan of every asset per import batch would be too slow for large catalogues).
+    scan of every asset per import batch would be too slow for large catalogues). An article number with a
+    slash is also looked for in its file-name form.
     """
     keys = {_clean_key(k) for k in [*article_numbers, *model_codes] if k and _clean_key(k)}
+    if slash_replacement:
+        keys |= {filename_form(k, slash_replacement) for k in keys if "/" in k or "\\" in k}
     if not keys:
         return 0
     variants = keys | {k.lower() for k in keys} | {k.upper() for k in keys}
@@ -223,7 +285,7 @@ def link_pending_assets(session: Session, article_numbers: Sequence[str], model_
                 pending[asset_id] = link_key
     if not pending:
         return 0
-    found = _lookup(session, set(pending.values()))
+    found = _lookup(session, set(pending.values()), slash_replacement)
     existing: set[tuple[int, str | None, str | None]] = set()
     for ids in _chunks(sorted(pending)):
         links = select(AssetProduct.asset_id, AssetProduct.article_number, AssetProduct.model_code)

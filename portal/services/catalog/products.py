@@ -104,11 +104,11 @@ def clean_article_number(value: Any) -> str:
         raise ValidationError("missing article number")
     if len(text) > MAX_ARTICLE_LENGTH:
         raise ValidationError(f"article number is longer than {MAX_ARTICLE_LENGTH} characters")
-    if _CONTROL.search(text):
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        # Control, format, private-use and unassigned characters: invisible, so nobody could type them.
         raise ValidationError("article number contains control characters")
-    if "/" in text or "\\" in text:
-        # It is a URL path segment (/api/v1/products/<article_number>) and part of file names.
-        raise ValidationError(f"article number {text!r} contains a slash")
+    # Slashes, spaces, dots and letters of any script are fine: URLs percent-encode them (%2F) and file
+    # names spell "/" with the configured replacement (see ``linking.filename_form``).
     return text
 
 
@@ -226,7 +226,10 @@ def _new_product(data: dict[str, Any]) -> Product:
 
 
 def upsert_product(
-    session: Session, data: dict[str, Any], article_number: str | None = None
+    session: Session,
+    data: dict[str, Any],
+    article_number: str | None = None,
+    slash_replacement: str = linking.DEFAULT_SLASH_REPLACEMENT,
 ) -> tuple[Product, bool]:
     """Create or update one product from a raw row or API body; returns ``(product, created)``.
 
@@ -259,7 +262,8 @@ def upsert_product(
     session.flush()
     if created or product.model_code != old_model:
         models = [product.model_code] if product.model_code else []
-        linking.link_pending_assets(session, [product.article_number] if created else [], models)
+        numbers = [product.article_number] if created else []
+        linking.link_pending_assets(session, numbers, models, slash_replacement)
     search_sync.products_changed(session, [product.article_number], [old_model or ""])
     return product, created
 
@@ -284,7 +288,12 @@ def _raw_article(raw: dict[str, Any]) -> str | None:
     return next((text[:100] for text in given if text), None)
 
 
-def import_products(db: Database, path: Path, progress: Callable[[int], None] | None = None) -> ImportReport:
+def import_products(
+    db: Database,
+    path: Path,
+    progress: Callable[[int], None] | None = None,
+    slash_replacement: str = linking.DEFAULT_SLASH_REPLACEMENT,
+) -> ImportReport:
     """Import a CSV/JSON/XLSX product export: upsert by article number in batches of ``BATCH_SIZE``.
 
     A rejected row is reported and skipped; a file that cannot be read at all raises ``BadRequest`` before
@@ -309,39 +318,39 @@ def import_products(db: Database, path: Path, progress: Callable[[int], None] | 
         first_seen[number] = row_number
         batch.append(data)
         if len(batch) >= BATCH_SIZE:
-            _store_batch(db, batch, report)
+            _store_batch(db, batch, report, slash_replacement)
             batch = []
             if progress is not None:
                 progress(handled)
             handled = 0
     if batch:
-        _store_batch(db, batch, report)
+        _store_batch(db, batch, report, slash_replacement)
     if progress is not None and handled:
         progress(handled)
     return report
 
 
-def _store_batch(db: Database, rows: list[dict[str, Any]], report: ImportReport) -> None:
+def _store_batch(db: Database, rows: list[dict[str, Any]], report: ImportReport, replacement: str) -> None:
     """Upsert one batch in its own transaction: a huge file holds no long lock and stays out of memory."""
     try:
-        counts = _upsert_in_transaction(db, rows)
+        counts = _upsert_in_transaction(db, rows, replacement)
     except IntegrityError:
         # Someone inserted one of these products between our lookup and our insert: again, as updates.
-        counts = _upsert_in_transaction(db, rows)
+        counts = _upsert_in_transaction(db, rows, replacement)
     report.created += counts.created
     report.updated += counts.updated
     report.unchanged += counts.unchanged
     report.linked_assets += counts.linked_assets
 
 
-def _upsert_in_transaction(db: Database, rows: list[dict[str, Any]]) -> ImportReport:
+def _upsert_in_transaction(db: Database, rows: list[dict[str, Any]], replacement: str) -> ImportReport:
     # Server-side prepared statements are off for PostgreSQL (models.db), so each batch's IN (...) lookup
     # is planned for its own values.
     with db.transaction() as session:
-        return _upsert_batch(session, rows)
+        return _upsert_batch(session, rows, replacement)
 
 
-def _upsert_batch(session: Session, rows: list[dict[str, Any]]) -> ImportReport:
+def _upsert_batch(session: Session, rows: list[dict[str, Any]], replacement: str) -> ImportReport:
     counts = ImportReport()
     numbers = [row["article_number"] for row in rows]
     found = session.scalars(select(Product).where(Product.article_number.in_(numbers)))
@@ -375,7 +384,9 @@ def _upsert_batch(session: Session, rows: list[dict[str, Any]]) -> ImportReport:
     session.flush()
     new_numbers = [row["article_number"] for row in new_rows]
     if new_numbers or new_models:
-        counts.linked_assets += linking.link_pending_assets(session, new_numbers, sorted(new_models))
+        counts.linked_assets += linking.link_pending_assets(
+            session, new_numbers, sorted(new_models), replacement
+        )
     if counts.linked_assets or changed:
         search_sync.products_changed(session, [*changed, *new_numbers], old_models | new_models)
     return counts

@@ -162,6 +162,7 @@ def _plan(rt: Runtime, package_id: int) -> None:
             results = resolve_assets(session, viewer, ids)
         specs = renditions.preset_specs(session)
         context = _preload(session, results)
+        context.slash_replacement = rt.settings.filename_slash_replacement
         taken: set[str] = {"manifest.csv"}
         rows: list[Any] = []
         for result in results:
@@ -179,6 +180,7 @@ class _Context:
     assets: dict[int, Asset]
     versions: dict[int, AssetVersion]
     products: dict[str, Product]
+    slash_replacement: str = "-"
 
 
 def _preload(session: Session, results: list[LineResult]) -> _Context:
@@ -218,7 +220,9 @@ def _files_for(
                 continue
             ext = _extension(version) if preset == renditions.ORIGINAL else specs[preset].extension
             values = renditions.name_values(asset, version, preset, ext, product)
-            values.update(n=n, article_number=result.article_number)
+            # "7310/22-B" is named as its file name spells it ("7310-22-B_1.jpg"), so the files link back.
+            number = (result.article_number or "").replace("/", context.slash_replacement)
+            values.update(n=n, article_number=number.replace("\\", context.slash_replacement))
             if product is None:  # the line named a model code
                 values["model_code"] = result.article_number
             path = dedupe(render_path(package.template, values), taken)

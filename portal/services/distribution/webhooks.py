@@ -274,6 +274,19 @@ def send_test(session: Session, viewer: Viewer, sub_id: int) -> WebhookDelivery:
     return delivery
 
 
+def redeliver(session: Session, viewer: Viewer, sub_id: int, delivery_id: int) -> WebhookDelivery:
+    """Send a delivery of a subscription again, from a fresh attempt count (admins)."""
+    sub = get_subscription(session, viewer, sub_id)
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.subscription_id != sub.id:
+        raise NotFound("no such delivery for this subscription")
+    delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, None
+    delivery.last_error = None
+    session.flush()
+    outbox.record(session, "webhooks.deliver", delivery_id=delivery.id)
+    return delivery
+
+
 # Workflow actions that partners' systems hear about (the rest are internal steps).
 TRANSITION_EVENTS: Final = {
     "approve": "asset.approved",
