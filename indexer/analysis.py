@@ -126,7 +126,7 @@ def min_should_match(words: int) -> int:
 
 
 def within_distance(a: str, b: str, limit: int) -> bool:
-    """True when the Levenshtein distance (a transposition counts 1) of ``a`` and ``b`` is at most ``limit``."""
+    """True when ``a`` and ``b`` are at most ``limit`` edits apart (a transposition counts as one)."""
     if abs(len(a) - len(b)) > limit:
         return False
     previous2: list[int] = []

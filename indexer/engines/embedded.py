@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from indexer.analysis import Analysis
 from indexer.engines import embedded_store as store
+from indexer.engines.embedded_analysis import Analyzers
 from indexer.engines.embedded_build import ColumnsBuilder, empty_columns
 from indexer.engines.embedded_columns import Columns, load_columns, unit_vector
-from indexer.engines.embedded_search import Part, evaluate
-from indexer.analysis import Analysis
 from indexer.engines.embedded_match import Expanded, expand
-from indexer.engines.embedded_text import Analyzers, TextIndex, TextWriter
+from indexer.engines.embedded_search import Part, evaluate
+from indexer.engines.embedded_text import TextIndex, TextWriter
 from indexer.fusion import hybrid_search
 from indexer.query import PortalQuery, SearchResult
 from indexer.schema import VECTOR_FIELD, prepare_document

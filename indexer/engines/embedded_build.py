@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from indexer.engines.embedded_analysis import Analyzers
 from indexer.engines.embedded_columns import (
     Columns,
     DocSource,
@@ -28,7 +29,6 @@ from indexer.engines.embedded_columns import (
     load_columns,
     unit_vector,
 )
-from indexer.engines.embedded_text import Analyzers
 from indexer.schema import (
     NAME_SORT_FIELD,
     VECTOR_FIELD,
@@ -36,6 +36,7 @@ from indexer.schema import (
     keyword_values,
     prepare_document,
 )
+
 
 class _Coded:
     """(row, code) pairs of one field, with codes in arrival order."""

@@ -266,6 +266,8 @@ def evaluate(
     live = [part for part in parts if part.cols.n]
     # One part can return just the page; several return whole windows to be merged.
     skip = q.offset if len(live) == 1 else 0
+    if words is not None and q.relaxed and words.relaxable:
+        words = words.relaxed()
     outcomes = [_evaluate(part, q, sort, words, vector, window, skip) for part in live]
     total = sum(int(o.hits.sum()) for o in outcomes)
     if words is not None and total < RELAX_BELOW and words.relaxable:

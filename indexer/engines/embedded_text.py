@@ -8,7 +8,7 @@ ASCII folding), and a query requires every word in at least one field (``cross_f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,32 +17,21 @@ import numpy.typing as npt
 import tantivy
 
 from indexer.analysis import (
-    COORD_BOOST,
     ARTICLE_PREFIX_BOOST,
+    COORD_BOOST,
     EXACT_WEIGHT,
     FUZZY_WEIGHT,
     PREFIX_WEIGHT,
     STEM_PREFIX,
     STEM_WEIGHT,
-    STEMMERS,
     Analysis,
-    article_fragment,
-    article_key,
     current,
     normalize_article,
-    stem_key,
 )
-from indexer.engines.embedded_match import EXACT, FUZZY, PREFIX, STEM, Expanded, QueryWord, TextPlan
-from indexer.schema import (
-    ARTICLE_FIELDS,
-    EXACT_ARTICLE_BOOST,
-    TEXT_FIELDS,
-    TOKEN_PATTERN,
-    keyword_values,
-    text_values,
-)
+from indexer.engines.embedded_analysis import TOKENIZER, Analyzers, stem_field
+from indexer.engines.embedded_match import EXACT, FUZZY, PREFIX, STEM, Expanded
+from indexer.schema import ARTICLE_FIELDS, EXACT_ARTICLE_BOOST, TEXT_FIELDS, keyword_values, text_values
 
-TOKENIZER = "portal_text"
 EXACT_FIELD = "article_keys"
 WRITER_HEAP = 128_000_000
 # When the filters leave few documents (SMALL_SET) of many text matches, so that a page would need more than
@@ -56,69 +45,6 @@ FloatArray = npt.NDArray[np.float64]
 _KIND_WEIGHT = {EXACT: EXACT_WEIGHT, STEM: STEM_WEIGHT, PREFIX: PREFIX_WEIGHT, FUZZY: FUZZY_WEIGHT}
 
 
-def analyzer() -> tantivy.TextAnalyzer:
-    """The exact-word analyser shared by indexing and querying."""
-    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TOKEN_PATTERN))
-    return builder.filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold()).build()
-
-
-def stem_analyzer(language: str) -> tantivy.TextAnalyzer:
-    """Words of a language reduced to their Snowball stems (stemmed before folding: "Häuser" -> "haus")."""
-    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TOKEN_PATTERN)).filter(
-        tantivy.Filter.lowercase()
-    )
-    stemmer = tantivy.Filter.stemmer(STEMMERS[language].lower())
-    return builder.filter(stemmer).filter(tantivy.Filter.ascii_fold()).build()
-
-
-def stem_field(name: str, language: str) -> str:
-    """The tantivy field holding the stems of a text field in one language."""
-    return f"{name}__{language}"
-
-
-class Analyzers:
-    """The analysers of one ``Analysis``: exact words, stems per language, postings keys of a document."""
-
-    def __init__(self, analysis: Analysis | None = None) -> None:
-        self.analysis = analysis or current()
-        self.exact = analyzer()
-        self.stems = {lang: stem_analyzer(lang) for lang in self.analysis.languages}
-
-    def words(self, text: str) -> list[str]:
-        """The distinct exact words of a text."""
-        return list(dict.fromkeys(self.exact.analyze(text)))
-
-    def stem_keys(self, text: str) -> list[str]:
-        """The postings keys of the stems of a text, every language."""
-        return [stem_key(lang, s) for lang, a in self.stems.items() for s in dict.fromkeys(a.analyze(text))]
-
-    def doc_terms(self, doc: Mapping[str, Any]) -> dict[str, None]:
-        """Every postings key of a document: exact words, stem keys, normalised article numbers."""
-        # Values joined by a space cannot merge into one word.
-        text = " ".join(v for name, _ in TEXT_FIELDS for v in text_values(doc, name))
-        terms = dict.fromkeys(self.words(text))
-        terms.update(dict.fromkeys(self.stem_keys(text)))
-        for name in ARTICLE_FIELDS:
-            for value in keyword_values(doc.get(name)):
-                if normalize_article(value):
-                    terms[article_key(value)] = None
-        return terms
-
-    def plan(self, text: str, synonyms: Mapping[str, Sequence[str]] | None = None) -> TextPlan:
-        """The query plan of a text (``synonyms``: exact word -> alternative phrases)."""
-        words = self.words(text)
-        planned = []
-        for number, word in enumerate(words):
-            alternatives = tuple(
-                QueryWord(alt, tuple(self.stem_keys(alt)))
-                for phrase in (synonyms or {}).get(word, ())
-                for alt in self.words(phrase)[:1]
-            )
-            last = number == len(words) - 1
-            planned.append(QueryWord(word, tuple(self.stem_keys(word)), last, alternatives))
-        return TextPlan(text, tuple(planned), article_fragment(text))
-
-
 def build_schema(analysis: Analysis | None = None) -> tantivy.Schema:
     """id (for deletes and hit ids) + per searched field its exact words and its stems per language + the
     normalised article numbers and model codes."""
@@ -127,7 +53,9 @@ def build_schema(analysis: Analysis | None = None) -> tantivy.Schema:
     for name, _ in TEXT_FIELDS:
         builder.add_text_field(name, tokenizer_name=TOKENIZER, index_option="freq")
         for lang in (analysis or current()).languages:
-            builder.add_text_field(stem_field(name, lang), tokenizer_name=f"{TOKENIZER}_{lang}", index_option="freq")
+            builder.add_text_field(
+                stem_field(name, lang), tokenizer_name=f"{TOKENIZER}_{lang}", index_option="freq"
+            )
     builder.add_text_field(EXACT_FIELD, tokenizer_name="raw", index_option="basic")
     return builder.build()
 
@@ -204,7 +132,9 @@ class TextIndex:
                 field, value = name, term
             if field in self._fields:
                 weight = boost * _KIND_WEIGHT[kind]
-                out.append((tantivy.Occur.Should, q.boost_query(q.term_query(self.schema, field, value), weight)))
+                out.append(
+                    (tantivy.Occur.Should, q.boost_query(q.term_query(self.schema, field, value), weight))
+                )
         return out
 
     def query(self, expanded: Expanded) -> tantivy.Query | None:
@@ -221,10 +151,15 @@ class TextIndex:
             parts.append((tantivy.Occur.Should, q.boolean_query([(tantivy.Occur.Must, c) for c in clauses])))
         elif clauses:
             coord = [
-                (tantivy.Occur.Should, q.boolean_query([
-                    (tantivy.Occur.Should, q.const_score_query(c, COORD_BOOST)),
-                    (tantivy.Occur.Should, c),
-                ]))
+                (
+                    tantivy.Occur.Should,
+                    q.boolean_query(
+                        [
+                            (tantivy.Occur.Should, q.const_score_query(c, COORD_BOOST)),
+                            (tantivy.Occur.Should, c),
+                        ]
+                    ),
+                )
                 for c in clauses
             ]
             parts.append((tantivy.Occur.Should, q.boolean_query(coord, expanded.min_match)))

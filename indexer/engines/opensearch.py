@@ -8,6 +8,7 @@ k-NN plugin; elsewhere they are left out of the documents and vector queries rai
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -17,7 +18,9 @@ from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import NotFoundError, TransportError
 
+from indexer.analysis import RELAX_BELOW
 from indexer.compile_os import MAX_RESULT_WINDOW, index_mapping, index_settings, to_opensearch
+from indexer.compile_text import query_words
 from indexer.errors import SearchError, SearchUnavailable
 from indexer.fusion import hybrid_search
 from indexer.query import FacetValue, PortalQuery, SearchHit, SearchResult, effective_sort
@@ -136,6 +139,12 @@ class OpenSearchEngine:
         """Run a query (text and vector together are fused by reciprocal rank)."""
         if q.text and q.has_vector:
             return hybrid_search(self.search, q)
+        result = self._search(q)
+        if q.text and not q.relaxed and result.total < RELAX_BELOW and len(query_words(q.text)) >= 2:
+            return self._search(dataclasses.replace(q, relaxed=True))  # all words found too little: most
+        return result
+
+    def _search(self, q: PortalQuery) -> SearchResult:
         with _errors():
             vector: list[float] | None = None
             if q.has_vector:
