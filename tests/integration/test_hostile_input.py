@@ -45,7 +45,6 @@ FILE_NAMES = ["file", "image", "logo", "list_file"]
 SKIP_POST = {"auth.logout"}  # would end the session the sweep runs in; covered by the CSRF test
 
 
-
 @pytest.fixture
 def world(app: Flask, tmp_path: Path) -> dict[str, int]:
     """One approved and one draft asset, and a bystander user whose id the admin routes get."""

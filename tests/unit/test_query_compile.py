@@ -117,7 +117,8 @@ def test_text_words_and_an_exact_article_number_first() -> None:
     assert len(words) == 3  # 404, 038, 96: every word
     exact = words[0]["bool"]["should"][0]["multi_match"]
     assert exact["query"] == "404"
-    assert {"title^3", "article_numbers.text^5", "product_names.text^2", "tags.text^2"} <= set(exact["fields"])
+    wanted = {"title^3", "article_numbers.text^5", "product_names.text^2", "tags.text^2"}
+    assert wanted <= set(exact["fields"])
     assert options[-1]["constant_score"]["boost"] == EXACT_ARTICLE_BOOST
     assert options[-1]["constant_score"]["filter"]["bool"]["should"][0] == {
         "term": {"article_numbers.norm": "40403896"}
