@@ -72,15 +72,24 @@ class Analyzers:
         return terms
 
     def plan(self, text: str, synonyms: Mapping[str, Sequence[str]] | None = None) -> TextPlan:
-        """The query plan of a text (``synonyms``: exact word -> alternative phrases)."""
+        """The query plan of a text (``synonyms``: word -> alternative terms, looked up by the word or, that
+        failing, by its stem; a multi-word alternative stands in by its longest word)."""
         words = self.words(text)
+        by_stem: dict[str, list[str]] = {}
+        for key in synonyms or {}:
+            for stem in self.stem_keys(key):
+                by_stem.setdefault(stem, []).append(key)
         planned = []
         for number, word in enumerate(words):
-            alternatives = tuple(
-                QueryWord(alt, tuple(self.stem_keys(alt)))
-                for phrase in (synonyms or {}).get(word, ())
-                for alt in self.words(phrase)[:1]
-            )
+            stems = tuple(self.stem_keys(word))
+            keys = [word] if synonyms and word in synonyms else [k for s in stems for k in by_stem.get(s, ())]
+            phrases = dict.fromkeys(p for k in keys for p in (synonyms or {}).get(k, ()))
+            alternatives = []
+            for phrase in phrases:
+                alt_words = self.words(phrase)
+                if alt_words:
+                    longest = max(alt_words, key=len)
+                    alternatives.append(QueryWord(longest, tuple(self.stem_keys(longest))))
             last = number == len(words) - 1
-            planned.append(QueryWord(word, tuple(self.stem_keys(word)), last, alternatives))
+            planned.append(QueryWord(word, stems, last, tuple(alternatives)))
         return TextPlan(text, tuple(planned), article_fragment(text))
