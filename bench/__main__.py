@@ -49,9 +49,8 @@ def main() -> None:
                 "The same judged set through the OpenSearch compiler (osmem-server, en)",
                 agreement["opensearch_rows"],
             )
-        print(
-            f"results: {write_results('relevance', outcome['rows'], misses=outcome['misses'], opensearch=agreement)}"
-        )
+        path = write_results("relevance", outcome["rows"], misses=outcome["misses"], opensearch=agreement)
+        print(f"results: {path}")
     if args.only in (None, "vision"):
         from bench import vision_jobs, vision_models
 
