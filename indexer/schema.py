@@ -37,8 +37,8 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "uploaded_by",
 )
 # The fields a user may filter and facet on (besides every ``attr.*`` field): every keyword field but the
-# ones that are only searched or shown.
-FACET_FIELDS: frozenset[str] = frozenset(KEYWORD_FIELDS) - {"mime_type", "product_names"}
+# one that is only shown (product names facet the suggestions).
+FACET_FIELDS: frozenset[str] = frozenset(KEYWORD_FIELDS) - {"mime_type"}
 ATTR_PREFIX = "attr."
 # The searched words of every attribute value: gathered from the ``attr.*`` fields, not stored.
 ATTR_TEXT_FIELD = "attr_text"

@@ -45,4 +45,3 @@ class TTLCache:
         with self._lock:
             hit = self._items.get(key)
             return hit[1] if hit is not None and time.monotonic() < hit[0] else None
-

@@ -158,6 +158,7 @@ def tag(all_assets: bool, retag: bool) -> None:
             rt, model.model_id, missing=all_assets or not retag, embedded=all_assets or retag
         )
         bar.total = len(ids)
+
         def progress(done: int) -> None:
             bar.update(done)
 

@@ -23,9 +23,7 @@ from portal.services.distribution.packages import DEFAULT_TEMPLATE
 )
 @click.option("--column", help="CSV/XLSX column with the article numbers (header name or 1-based number).")
 @click.option("--preset", "presets", multiple=True, default=["web"], show_default=True, help="Repeatable.")
-@click.option(
-    "--template", default=DEFAULT_TEMPLATE, show_default=True, help="File names in the ZIP."
-)
+@click.option("--template", default=DEFAULT_TEMPLATE, show_default=True, help="File names in the ZIP.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the ZIP.")
 def package_cmd(
     articles_file: Path, column: str | None, presets: tuple[str, ...], template: str, out: Path | None

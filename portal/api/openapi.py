@@ -186,6 +186,13 @@ SPEC: dict[str, Any] = {
                 "responses": _responses("hits, total and facets", 401, 404, 422, 503),
             }
         },
+        "/suggest": {
+            "get": {
+                "summary": "As-you-type: matching product names, article numbers, tags, saved searches",
+                "parameters": [_param("q", required=True)],
+                "responses": _responses("suggestions with kind, text, count and query string", 401, 422),
+            }
+        },
         "/search/image": {
             "post": {
                 "summary": "Search by an uploaded image (not stored); the answer's 'image' token pages on",

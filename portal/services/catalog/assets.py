@@ -158,4 +158,3 @@ def asset_detail(session: Session, viewer: Viewer, asset_id: int) -> dict[str, A
         }
     )
     return data
-

@@ -35,7 +35,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TAG_SPLIT = re.compile(r"[,;\n]")
 
 
-
 def link_product(
     session: Session, viewer: Viewer, asset_id: int, key: str, *, ip: str | None = None
 ) -> AssetProduct:
