@@ -50,6 +50,7 @@ class Analyzers:
         self.analysis = analysis or current()
         self.exact = analyzer()
         self.stems = {lang: stem_analyzer(lang) for lang in self.analysis.languages}
+        self._stems_of: tuple[Mapping[str, Sequence[str]], dict[str, list[str]]] | None = None
 
     def words(self, text: str) -> list[str]:
         """The distinct exact words of a text."""
@@ -71,14 +72,24 @@ class Analyzers:
                     terms[article_key(value)] = None
         return terms
 
+    def _synonym_stems(self, synonyms: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+        """Stem key -> synonym words with that stem; remembered for the last synonym table seen (the
+        service hands the same table to every search until the list changes)."""
+        cached = self._stems_of
+        if cached is not None and cached[0] is synonyms:
+            return cached[1]
+        by_stem: dict[str, list[str]] = {}
+        for key in synonyms:
+            for stem in self.stem_keys(key):
+                by_stem.setdefault(stem, []).append(key)
+        self._stems_of = (synonyms, by_stem)
+        return by_stem
+
     def plan(self, text: str, synonyms: Mapping[str, Sequence[str]] | None = None) -> TextPlan:
         """The query plan of a text (``synonyms``: word -> alternative terms, looked up by the word or, that
         failing, by its stem; a multi-word alternative stands in by its longest word)."""
         words = self.words(text)
-        by_stem: dict[str, list[str]] = {}
-        for key in synonyms or {}:
-            for stem in self.stem_keys(key):
-                by_stem.setdefault(stem, []).append(key)
+        by_stem = self._synonym_stems(synonyms or {})
         planned = []
         for number, word in enumerate(words):
             stems = tuple(self.stem_keys(word))

@@ -212,12 +212,15 @@ def _top_facets(counts: Sequence[tuple[Columns, Any]], name: str, size: int) -> 
 
 def _top_codes(counts: IntArray, size: int) -> list[int]:
     # Codes follow the sorted vocabulary, so among equal counts the lower code is the smaller value.
-    if int(np.count_nonzero(counts)) <= size:
-        codes = np.flatnonzero(counts)
+    nonzero = np.flatnonzero(counts)
+    if len(nonzero) <= size:
+        codes = nonzero
     else:
-        kth = np.partition(counts, len(counts) - size)[len(counts) - size]
-        above = np.flatnonzero(counts > kth)
-        tied = np.flatnonzero(counts == kth)[: size - len(above)]
+        # Partition only the values some row has: a large vocabulary (article numbers) is mostly zeros.
+        present = counts[nonzero]
+        kth = np.partition(present, len(present) - size)[len(present) - size]
+        above = nonzero[present > kth]
+        tied = nonzero[present == kth][: size - len(above)]
         codes = np.concatenate([above, tied])
     order = np.lexsort((codes, -counts[codes]))
     return [int(c) for c in codes[order]]
