@@ -36,6 +36,8 @@ ARTICLE_NORMALIZER = "portal_article"
 # Keyword fields that are also searched as words, through a ``.text`` sub-field.
 TEXT_SUBFIELD = frozenset(name for name, _ in TEXT_FIELDS if name in KEYWORD_FIELDS)
 FUZZY = "AUTO:4,8"
+# English and German plural endings, longest first (see ``synonyms_of``).
+PLURAL_ENDINGS = ("es", "en", "s", "e", "n")
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -80,13 +82,24 @@ def _word_clause(word: str, last: bool, alternatives: Sequence[str], analysis: A
     return {"bool": {"should": shoulds, "minimum_should_match": 1}}
 
 
+def synonyms_of(word: str, synonyms: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    """The alternatives of a word: its own rule, else the rule of the word without a plural ending (the
+    embedded engine compares stems; OpenSearch analyses synonyms only at query time, so this stands in)."""
+    if word in synonyms:
+        return tuple(synonyms[word])
+    for ending in PLURAL_ENDINGS:
+        if word.endswith(ending) and len(word) > len(ending) + 2 and word[: -len(ending)] in synonyms:
+            return tuple(synonyms[word[: -len(ending)]])
+    return ()
+
+
 def text_query(
     text: str, synonyms: Mapping[str, Sequence[str]], relaxed: bool, analysis: Analysis
 ) -> dict[str, Any] | None:
     """The query clause of a text: its words (all, or most when ``relaxed``) or an article-number fragment."""
     words = query_words(text)
     clauses = [
-        _word_clause(word, i == len(words) - 1, tuple(synonyms.get(word, ())), analysis)
+        _word_clause(word, i == len(words) - 1, synonyms_of(word, synonyms), analysis)
         for i, word in enumerate(words)
     ]
     options: list[dict[str, Any]] = []

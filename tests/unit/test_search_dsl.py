@@ -17,7 +17,7 @@ from indexer.analysis import (
     within_distance,
 )
 from indexer.compile_os import index_mapping, index_settings, to_opensearch
-from indexer.compile_text import query_words, text_query
+from indexer.compile_text import query_words, synonyms_of, text_query
 from indexer.query import PortalQuery
 from indexer.schema import EXACT_ARTICLE_BOOST
 from indexer.synonyms import default_expansions, expansions, parse_rule
@@ -150,3 +150,11 @@ def test_synonym_rules_parse_both_directions() -> None:
         with pytest.raises(ValueError):
             parse_rule(bad)
     assert "saft" in default_expansions()
+
+
+def test_plural_words_find_their_singular_rule_in_the_dsl() -> None:
+    table = {"sneaker": ("plimsoll",), "saft": ("juice",), "bus": ("coach",)}
+    assert synonyms_of("sneakers", table) == ("plimsoll",)
+    assert synonyms_of("safte", table) == ("juice",)  # "Säfte", folded
+    assert synonyms_of("bus", table) == ("coach",)
+    assert synonyms_of("us", table) == ()
