@@ -113,7 +113,7 @@ def _found(parts: Sequence[WordPostings], term: str) -> bool:
     return any(p.code(term) is not None for p in parts)
 
 
-def _word_terms(word: QueryWord, parts: Sequence[WordPostings]) -> list[tuple[str, str]]:
+def _word_terms(word: QueryWord, parts: Sequence[WordPostings], typos: bool = True) -> list[tuple[str, str]]:
     terms: list[tuple[str, str]] = [(word.word, EXACT)] + [(s, STEM) for s in word.stems]
     if word.prefix and len(word.word) >= PREFIX_MIN:
         seen = {word.word}
@@ -124,7 +124,7 @@ def _word_terms(word: QueryWord, parts: Sequence[WordPostings]) -> list[tuple[st
                     terms.append((term, PREFIX))
     known = any(_found(parts, t) for t, kind in terms if kind != PREFIX)
     distance = fuzzy_distance(word.word)
-    if not known and distance:
+    if typos and not known and distance:
         seen = {t for t, _ in terms}
         for part in parts:
             for length in range(len(word.word) - distance, len(word.word) + distance + 1):
@@ -133,7 +133,7 @@ def _word_terms(word: QueryWord, parts: Sequence[WordPostings]) -> list[tuple[st
                         seen.add(term)
                         terms.append((term, FUZZY))
     for alternative in word.alternatives:
-        terms.extend((t, kind) for t, kind in _word_terms(alternative, parts) if kind != FUZZY)
+        terms.extend(_word_terms(alternative, parts, typos=False))  # a synonym is taken as written
     return [(t, kind) for t, kind in terms if kind in (PREFIX, FUZZY) or _found(parts, t)]
 
 
