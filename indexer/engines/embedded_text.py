@@ -82,7 +82,8 @@ class TextIndex:
         for lang, stems in self.analyzers.stems.items():
             self.index.register_tokenizer(f"{TOKENIZER}_{lang}", stems)
         self.schema = self.index.schema
-        # An index built with other languages keeps working: its missing stem fields are not asked.
+        # An index built with other languages (or by an older version) keeps answering: fields it lacks are
+        # not asked; a reindex brings them in.
         self._fields: set[str] = set()
         for name, _ in TEXT_FIELDS:
             for field in (name, *(stem_field(name, lang) for lang in self.analyzers.stems)):
@@ -91,6 +92,11 @@ class TextIndex:
                 except ValueError:
                     continue
                 self._fields.add(field)
+        try:
+            tantivy.Query.term_query(self.schema, EXACT_FIELD, "probe")
+            self._fields.add(EXACT_FIELD)
+        except ValueError:
+            pass
         self._searcher: Any = None
 
     def words(self, text: str) -> list[str]:
@@ -103,12 +109,12 @@ class TextIndex:
         out.add_integer("id", int(doc["id"]))
         for name, _ in TEXT_FIELDS:
             for value in text_values(doc, name):
-                out.add_text(name, value)
-                for lang in self.analyzers.stems:
-                    out.add_text(stem_field(name, lang), value)
+                for field in (name, *(stem_field(name, lang) for lang in self.analyzers.stems)):
+                    if field in self._fields:
+                        out.add_text(field, value)
         for name in ARTICLE_FIELDS:
             for value in keyword_values(doc.get(name)):
-                if normalize_article(value):
+                if normalize_article(value) and EXACT_FIELD in self._fields:
                     out.add_text(EXACT_FIELD, normalize_article(value))
         return out
 
@@ -163,10 +169,10 @@ class TextIndex:
                 for c in clauses
             ]
             parts.append((tantivy.Occur.Should, q.boolean_query(coord, expanded.min_match)))
-        if expanded.article_prefix:
+        if expanded.article_prefix and EXACT_FIELD in self._fields:
             keys = q.term_set_query(self.schema, EXACT_FIELD, expanded.article_prefix)
             parts.append((tantivy.Occur.Should, q.const_score_query(keys, ARTICLE_PREFIX_BOOST)))
-        if expanded.article_exact:
+        if expanded.article_exact and EXACT_FIELD in self._fields:
             exact = q.term_query(self.schema, EXACT_FIELD, expanded.article_exact)
             parts.append((tantivy.Occur.Should, q.const_score_query(exact, EXACT_ARTICLE_BOOST)))
         if not parts:

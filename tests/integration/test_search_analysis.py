@@ -152,3 +152,30 @@ def test_only_the_configured_languages_stem(tmp_path: Path, embedded: EmbeddedEn
     assert not any(term.startswith("~de:") for term, _ in only_en.terms[0])
     assert ("~de:haus", "stem") in both.terms[0]
     english.close()
+
+
+def test_an_index_from_before_keeps_answering_until_reindexed(tmp_path: Path) -> None:
+    """A text index without the stem and article-key fields (an older version's) is searched and written."""
+    import tantivy
+
+    from indexer.engines.embedded_text import TextIndex
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("id", indexed=True, fast=True)
+    builder.add_text_field("title", tokenizer_name="portal_text", index_option="freq")
+    builder.add_text_field("article_exact", tokenizer_name="raw", index_option="basic")
+    tantivy.Index(builder.build(), path=str(tmp_path), reuse=False)
+    old = TextIndex(tmp_path, analysis=ANALYSIS)
+    writer = old.writer()
+    writer.put({"id": 1, "title": "Apple Juice", "article_numbers": ["AB-1234.56"]})
+    writer.commit()
+    old.reload()
+    english = EmbeddedEngine(tmp_path / "other", analysis=ANALYSIS)
+    english.rebuild([{**PUBLIC, "id": 1, "title": "Apple Juice", "article_numbers": ["AB-1234.56"]}])
+    for text, found in (("ab 1234 56", []), ("apple", [1])):
+        expanded = english.expand(text)
+        assert expanded is not None
+        query = old.query(expanded)
+        assert query is not None
+        assert old._top(old._current(), query, 10)[1].tolist() == found  # no article keys there yet
+    english.close()
