@@ -14,7 +14,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller corpora, for a smoke run")
     parser.add_argument("--million", action="store_true", help="also run search at 1,000,000 assets")
     parser.add_argument(
-        "--only", choices=["ingest", "search", "vision", "distribution"], help="run one benchmark"
+        "--only",
+        choices=["ingest", "search", "relevance", "vision", "distribution"],
+        help="run one benchmark",
     )
     args = parser.parse_args()
 
@@ -29,6 +31,26 @@ def main() -> None:
         rows = [row for n in sizes for row in search.bench(n, runs=50 if args.quick else 200)]
         print_table("Search on the embedded engine (tantivy + numpy)", rows)
         print(f"results: {write_results('search', rows)}")
+    if args.only in (None, "relevance"):
+        from bench import relevance
+
+        outcome = relevance.run()
+        print_table(
+            "Search relevance on the demo catalogue (judged set, embedded engine, en+de)", outcome["rows"]
+        )
+        print("  misses (not in the top 5): " + (", ".join(outcome["misses"]) or "none"))
+        agreement = outcome["opensearch_top5"]
+        if agreement is not None:
+            print(
+                f"  OpenSearch compiler on osmem-server: same top 5 for {agreement['same_top5']}"
+                f" of {agreement['queries']} queries"
+            )
+            print_table(
+                "The same judged set through the OpenSearch compiler (osmem-server, en)",
+                agreement["opensearch_rows"],
+            )
+        path = write_results("relevance", outcome["rows"], misses=outcome["misses"], opensearch=agreement)
+        print(f"results: {path}")
     if args.only in (None, "vision"):
         from bench import vision_jobs, vision_models
 

@@ -3,8 +3,8 @@
 Nothing here talks to a cluster, so the generated DSL is unit-tested directly. Semantics (shared with the
 embedded engine through ``indexer.query``):
 
-- text: every word must occur in at least one text field (``cross_fields``, operator ``and``), BM25-weighted;
-  a document whose article number equals the whole query gets a large constant boost so it ranks first;
+- text: see ``indexer.compile_text`` (exact words over stems over prefixes over typos, synonyms, all words or
+  most of them, article-number fragments with the exact number first);
 - filters and the viewer's permission in filter context (no effect on scores);
 - disjunctive facets: filters on requested facets go to ``post_filter``; each facet's terms aggregation is
   wrapped in a ``filter`` of every *other* facet filter, so a facet's own selection never shrinks its counts;
@@ -16,19 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from indexer.analysis import Analysis, current
+from indexer.compile_text import TEXT_SUBFIELD, analysis_settings, text_mapping, text_query
 from indexer.query import PortalQuery, effective_sort, split_filters
-from indexer.schema import (
-    EXACT_ARTICLE_BOOST,
-    KEYWORD_FIELDS,
-    NAME_SORT_FIELD,
-    TEXT_FIELDS,
-    TOKEN_PATTERN,
-    VECTOR_FIELD,
-)
+from indexer.schema import ATTR_TEXT_FIELD, KEYWORD_FIELDS, NAME_SORT_FIELD, VECTOR_FIELD
 
-ANALYZER = "portal_text"
-# Keyword fields that are also searched as words, through a ``.text`` sub-field.
-TEXT_SUBFIELD = frozenset(name for name, _ in TEXT_FIELDS if name in KEYWORD_FIELDS)
 # OpenSearch refuses from + size beyond this without search_after (index.max_result_window).
 MAX_RESULT_WINDOW = 10_000
 SORT_CLAUSES: dict[str, list[dict[str, Any]]] = {
@@ -37,15 +29,6 @@ SORT_CLAUSES: dict[str, list[dict[str, Any]]] = {
     "oldest": [{"created_at": {"order": "asc"}}, {"id": {"order": "asc"}}],
     "name": [{NAME_SORT_FIELD: {"order": "asc"}}, {"id": {"order": "asc"}}],
 }
-
-
-def text_fields() -> list[str]:
-    """The ``multi_match`` field list with boosts, e.g. ``["title^3.0", "article_numbers.text^5.0", ...]``."""
-    out = []
-    for name, boost in TEXT_FIELDS:
-        path = f"{name}.text" if name in TEXT_SUBFIELD else name
-        out.append(f"{path}^{boost}")
-    return out
 
 
 def permission_filters(q: PortalQuery) -> list[dict[str, Any]]:
@@ -82,30 +65,15 @@ def _bool_filter(clauses: list[dict[str, Any]]) -> dict[str, Any]:
     return {"bool": {"filter": clauses}}
 
 
-def _main_query(q: PortalQuery, vector: Sequence[float] | None) -> dict[str, Any]:
+def _main_query(
+    q: PortalQuery, vector: Sequence[float] | None, analysis: Analysis | None = None
+) -> dict[str, Any]:
     query_filters, _ = split_filters(q)
     filters = permission_filters(q) + [terms_filter(k, v) for k, v in query_filters.items()]
     clause: dict[str, Any] = {"filter": filters}
     if q.text:
-        clause["must"] = [
-            {
-                "multi_match": {
-                    "query": q.text,
-                    "type": "cross_fields",
-                    "operator": "and",
-                    "fields": text_fields(),
-                }
-            }
-        ]
-        # Only adds to the score of documents that already match: an exact article number ranks first.
-        clause["should"] = [
-            {
-                "constant_score": {
-                    "filter": {"term": {"article_numbers": q.text}},
-                    "boost": EXACT_ARTICLE_BOOST,
-                }
-            }
-        ]
+        words = text_query(q.text, q.synonyms, q.relaxed, analysis or current())
+        clause["must"] = [words if words is not None else {"match_none": {}}]
     if q.similar_to is not None:
         clause["must_not"] = [{"term": {"id": q.similar_to}}]
     if vector is not None:
@@ -161,12 +129,14 @@ def to_opensearch(
     offset: int | None = None,
     size: int | None = None,
     with_aggregations: bool = True,
+    analysis: Analysis | None = None,
 ) -> dict[str, Any]:
     """The request body for ``q``.
 
     ``vector`` is the query vector of a ``similar_to`` query (the caller looks it up); ``q.vector`` is used
     otherwise. ``search_after`` (the previous page's last sort values) replaces ``from`` for deep paging;
-    ``offset``/``size`` override the page window; ``with_aggregations=False`` leaves out facets.
+    ``offset``/``size`` override the page window; ``with_aggregations=False`` leaves out facets;
+    ``analysis``: the instance's languages (from the environment by default).
     """
     if q.text and q.has_vector:
         raise ValueError("text and vector are searched separately and fused (indexer.fusion.hybrid_search)")
@@ -174,7 +144,7 @@ def to_opensearch(
         raise ValueError("a similar_to query needs the asset's vector")
     query_vector = vector if vector is not None else q.vector
     body: dict[str, Any] = {
-        "query": _main_query(q, query_vector),
+        "query": _main_query(q, query_vector, analysis),
         "sort": sort_clause(q),
         "size": q.size if size is None else size,
         "track_total_hits": True,
@@ -192,36 +162,31 @@ def to_opensearch(
     return body
 
 
-def index_settings(shards: int = 1, knn: bool = False) -> dict[str, Any]:
-    """Index settings: the shared word analyser (runs of letters/digits, lower case, ASCII folding)."""
+def index_settings(shards: int = 1, knn: bool = False, analysis: Analysis | None = None) -> dict[str, Any]:
+    """Index settings: the analysers of ``indexer.compile_text`` for the instance's languages."""
     settings: dict[str, Any] = {
         "number_of_shards": shards,
-        "analysis": {
-            "tokenizer": {"portal_words": {"type": "pattern", "pattern": TOKEN_PATTERN, "group": 0}},
-            "analyzer": {
-                ANALYZER: {
-                    "type": "custom",
-                    "tokenizer": "portal_words",
-                    "filter": ["lowercase", "asciifolding"],
-                }
-            },
-        },
+        "analysis": analysis_settings(analysis or current()),
     }
     if knn:
         settings["index"] = {"knn": True}
     return settings
 
 
-def index_mapping(vector_dimension: int | None = None) -> dict[str, Any]:
-    """The mapping: keywords for filters/facets (``attr.*`` through a dynamic template), text fields with the
-    shared analyser, numbers for sorting and expiry, and a ``knn_vector`` when a dimension is given.
+def index_mapping(vector_dimension: int | None = None, analysis: Analysis | None = None) -> dict[str, Any]:
+    """The mapping: keywords for filters/facets (``attr.*`` through a dynamic template, copied to the searched
+    ``attr_text``), searched fields with exact and stemmed words, numbers for sorting and expiry, and a
+    ``knn_vector`` when a dimension is given.
     """
-    text = {"type": "text", "analyzer": ANALYZER}
+    langs = analysis or current()
+    title = text_mapping("title", langs, keyword=False)
+    title["fields"]["keyword"] = {"type": "keyword"}
     props: dict[str, Any] = {
         "id": {"type": "long"},
-        "title": {**text, "fields": {"keyword": {"type": "keyword"}}},
-        "description": dict(text),
-        "original_filename": dict(text),
+        "title": title,
+        "description": text_mapping("description", langs, keyword=False),
+        "original_filename": text_mapping("original_filename", langs, keyword=False),
+        ATTR_TEXT_FIELD: text_mapping(ATTR_TEXT_FIELD, langs, keyword=False),
         NAME_SORT_FIELD: {"type": "keyword"},
         "width": {"type": "integer"},
         "height": {"type": "integer"},
@@ -229,16 +194,14 @@ def index_mapping(vector_dimension: int | None = None) -> dict[str, Any]:
         "rights_expire_at": {"type": "double"},
     }
     for name in KEYWORD_FIELDS:
-        props[name] = {"type": "keyword"}
-        if name in TEXT_SUBFIELD:
-            props[name]["fields"] = {"text": dict(text)}
+        props[name] = (
+            text_mapping(name, langs, keyword=True) if name in TEXT_SUBFIELD else {"type": "keyword"}
+        )
     if vector_dimension is not None:
         props[VECTOR_FIELD] = {
             "type": "knn_vector",
             "dimension": vector_dimension,
             "method": {"name": "hnsw", "space_type": "cosinesimil", "engine": "lucene"},
         }
-    return {
-        "dynamic_templates": [{"attributes": {"path_match": "attr.*", "mapping": {"type": "keyword"}}}],
-        "properties": props,
-    }
+    attributes = {"path_match": "attr.*", "mapping": {"type": "keyword", "copy_to": ATTR_TEXT_FIELD}}
+    return {"dynamic_templates": [{"attributes": attributes}], "properties": props}

@@ -82,6 +82,10 @@ class PortalQuery:
     viewer_role: str | None = None
     now: float | None = None
     facet_size: int = 10
+    # The managed synonym list as it applies to query words: word -> alternative words or phrases.
+    synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Most words instead of all (engines retry so when all words find too little).
+    relaxed: bool = False
 
     def __post_init__(self) -> None:
         # Normalise before validating so callers may pass lists, sets and enum members.

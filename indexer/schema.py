@@ -37,9 +37,11 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "uploaded_by",
 )
 # The fields a user may filter and facet on (besides every ``attr.*`` field): every keyword field but the
-# ones that are only searched or shown.
-FACET_FIELDS: frozenset[str] = frozenset(KEYWORD_FIELDS) - {"mime_type", "product_names"}
+# one that is only shown (product names facet the suggestions).
+FACET_FIELDS: frozenset[str] = frozenset(KEYWORD_FIELDS) - {"mime_type"}
 ATTR_PREFIX = "attr."
+# The searched words of every attribute value: gathered from the ``attr.*`` fields, not stored.
+ATTR_TEXT_FIELD = "attr_text"
 # Full-text fields and their BM25 weights. Keyword fields that are also searched as words get a ``.text``
 # sub-field in OpenSearch; the embedded engine indexes the same words under the plain name.
 TEXT_FIELDS: tuple[tuple[str, float], ...] = (
@@ -51,7 +53,14 @@ TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     ("auto_tags", 1.0),
     ("description", 1.0),
     ("original_filename", 1.0),
+    ("brand", 1.5),
+    ("category", 1.0),
+    ("product_type", 1.0),
+    # Every product attribute value (``attr.*``, the variants' own included), below names.
+    (ATTR_TEXT_FIELD, 0.5),
 )
+# Fields whose values are also indexed separator- and case-insensitively (``indexer.analysis``).
+ARTICLE_FIELDS: tuple[str, ...] = ("article_numbers", "model_codes")
 # Added to the score of a document whose article number equals the whole query, so it ranks first.
 EXACT_ARTICLE_BOOST = 1000.0
 # Both engines split text into runs of letters and digits, lower-cased and folded to ASCII: "404.038.96_1"
@@ -114,6 +123,17 @@ def attr_values(value: Any) -> list[str]:
         text = " ".join(text.split())
         if text and text not in out:
             out.append(text)
+    return out
+
+
+def text_values(doc: Mapping[str, Any], name: str) -> list[str]:
+    """The searched strings of a text field (``attr_text``: every ``attr.*`` value of the document)."""
+    if name != ATTR_TEXT_FIELD:
+        return keyword_values(doc.get(name))
+    out: list[str] = []
+    for key, value in doc.items():
+        if key.startswith(ATTR_PREFIX):
+            out.extend(keyword_values(value))
     return out
 
 

@@ -19,6 +19,7 @@ from models.enums import AssetStatus, LinkSource, MediaKind, PreviewState, Role,
 from models.jobs import LoginFailure, OutboxItem
 from models.product import Product
 from models.saved_search import SavedSearch
+from models.synonym import SynonymRule
 from models.user import User
 from models.vision import AssetEmbedding, DuplicateFlag, TagSuggestion, TagVocabulary
 
@@ -54,6 +55,7 @@ __all__ = [
     "SavedSearch",
     "ShareLink",
     "ShareLinkAccess",
+    "SynonymRule",
     "TagSuggestion",
     "TagVocabulary",
     "User",

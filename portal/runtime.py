@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from indexer.analysis import Analysis
 from indexer.engines import SearchEngine, open_engine
 from models.db import Database
 from portal.cache import TTLCache
@@ -55,7 +56,8 @@ class Runtime:
         """The search engine named by the settings, opened on first use (embedded: no server needed)."""
         with self._search_lock:
             if self._search is None:
-                self._search = open_engine(self.settings.resolved_search_url)
+                languages = Analysis.parse(self.settings.search_languages)
+                self._search = open_engine(self.settings.resolved_search_url, analysis=languages)
             return self._search
 
     @property

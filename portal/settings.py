@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     storage_dir: Path | None = None
     search_url: str | None = None
+    # Languages whose Snowball stems search besides exact words (comma-separated ISO codes, e.g. "en,de");
+    # changing them needs a reindex (``assetport reindex``).
+    search_languages: str = "en"
     redis_url: str | None = None
     secret_key: str | None = None
     # Upload and decoding limits: a request larger than this answers 413; images with more pixels are

@@ -10,13 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from indexer.analysis import Analysis
 from indexer.engines.base import SearchEngine
 
 __all__ = ["SearchEngine", "open_engine"]
 
 
-def open_engine(url: str) -> SearchEngine:
-    """The engine a search URL names (see the module docstring)."""
+def open_engine(url: str, analysis: Analysis | None = None) -> SearchEngine:
+    """The engine a search URL names (see the module docstring); ``analysis``: the instance's languages
+    (``ASSETPORT_SEARCH_LANGUAGES`` when not given)."""
     parts = urlsplit(url)
     if parts.scheme == "embedded":
         from indexer.engines.embedded import EmbeddedEngine
@@ -25,7 +27,7 @@ def open_engine(url: str) -> SearchEngine:
         path = unquote(raw.split("?", 1)[0])
         if not path:
             raise ValueError(f"no directory in search URL {url!r}")
-        return EmbeddedEngine(Path(path))
+        return EmbeddedEngine(Path(path), analysis=analysis)
     if parts.scheme in ("http", "https"):
         from indexer.engines.opensearch import OpenSearchEngine
 
@@ -37,6 +39,6 @@ def open_engine(url: str) -> SearchEngine:
         host = f"{parts.scheme}://{netloc}:{parts.port or (443 if parts.scheme == 'https' else 9200)}"
         auth = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
         return OpenSearchEngine(
-            host, prefix=prefix, vector_dimension=dim, http_auth=auth, verify_certs=verify
+            host, prefix=prefix, vector_dimension=dim, http_auth=auth, verify_certs=verify, analysis=analysis
         )
     raise ValueError(f"unsupported search URL {url!r}: use embedded:///path or http(s)://host:port")

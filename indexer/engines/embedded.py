@@ -20,9 +20,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from indexer.analysis import Analysis
 from indexer.engines import embedded_store as store
+from indexer.engines.embedded_analysis import Analyzers
 from indexer.engines.embedded_build import ColumnsBuilder, empty_columns
 from indexer.engines.embedded_columns import Columns, load_columns, unit_vector
+from indexer.engines.embedded_match import Expanded, expand
 from indexer.engines.embedded_search import Part, evaluate
 from indexer.engines.embedded_text import TextIndex, TextWriter
 from indexer.fusion import hybrid_search
@@ -57,7 +60,7 @@ class _Snapshot:
             self.tail, changes = [], self.tail_docs
         puts = [doc for doc in changes.values() if doc is not None]
         if puts:
-            builder = ColumnsBuilder(dim=dim)
+            builder = ColumnsBuilder(dim=dim, analyzers=self.text.analyzers if self.text else None)
             for doc in puts:
                 builder.add(doc)
             self.tail = [*self.tail, builder.finish()]
@@ -89,8 +92,9 @@ class _Snapshot:
 class EmbeddedEngine:
     """A search index in a local directory (see ``embedded_store`` for the layout)."""
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, analysis: Analysis | None = None) -> None:
         self.root = Path(root)
+        self.analyzers = Analyzers(analysis)
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._snap = _Snapshot(None, None, None, empty_columns()).finish()
@@ -136,7 +140,7 @@ class EmbeddedEngine:
             else:
                 tail_docs, start, base = {}, 0, load_columns(directory / state.base)
         else:
-            text = TextIndex(directory / store.TEXT_DIR)
+            text = TextIndex(directory / store.TEXT_DIR, analysis=self.analyzers.analysis)
             tail_docs, start, base = {}, 0, load_columns(directory / state.base)
         changes: dict[int, dict[str, Any] | None] = {}
         for record in store.read_tail(directory / state.tail, start, state.tail_bytes):
@@ -164,8 +168,15 @@ class EmbeddedEngine:
             vector = snap.vector_of(q.similar_to)
             if vector is None:
                 return SearchResult(0, [], {name: [] for name in q.facets})
-        words = snap.text.words(q.text) if q.text else None
-        return evaluate(snap.parts, q, words, vector, snap.text)
+        return evaluate(snap.parts, q, self.expand(q.text, q.synonyms), vector, snap.text)
+
+    def expand(self, text: str, synonyms: Mapping[str, Sequence[str]] | None = None) -> Expanded | None:
+        """The query words of ``text`` expanded against the current index (None without words)."""
+        if not text:
+            return None
+        snap = self._snapshot()
+        plan = self.analyzers.plan(text, synonyms)
+        return expand(plan, [part.cols.words for part in snap.parts])
 
     def count(self) -> int:
         """Number of documents."""
@@ -199,8 +210,8 @@ class EmbeddedEngine:
     def _create_empty(self) -> None:
         name = store.new_directory_name("idx")
         directory = self.root / name
-        TextIndex(directory / store.TEXT_DIR, create=True)
-        ColumnsBuilder(directory / "base-000000").finish()
+        TextIndex(directory / store.TEXT_DIR, create=True, analysis=self.analyzers.analysis)
+        ColumnsBuilder(directory / "base-000000", analyzers=self.analyzers).finish()
         store.write_state(directory, store.State("base-000000", "tail-000000.jsonl"))
         store.write_current(self.root, name)
 
@@ -253,7 +264,7 @@ class EmbeddedEngine:
         assert snap.state is not None and snap.directory is not None
         number = int(snap.state.base.rsplit("-", 1)[1]) + 1
         base_name, tail_name = f"base-{number:06d}", f"tail-{number:06d}.jsonl"
-        builder = ColumnsBuilder(snap.directory / base_name, dim=snap.state.dim)
+        builder = ColumnsBuilder(snap.directory / base_name, dim=snap.state.dim, analyzers=self.analyzers)
         try:
             for part in snap.parts:
                 for row in np.flatnonzero(part.alive).tolist():
@@ -275,9 +286,9 @@ class EmbeddedEngine:
         with self._lock, store.writer_lock(self.root):
             name = store.new_directory_name("idx")
             directory = self.root / name
-            text = TextIndex(directory / store.TEXT_DIR, create=True)
+            text = TextIndex(directory / store.TEXT_DIR, create=True, analysis=self.analyzers.analysis)
             writer = text.writer()
-            builder = ColumnsBuilder(directory / "base-000000")
+            builder = ColumnsBuilder(directory / "base-000000", analyzers=self.analyzers)
             seen: set[int] = set()
             try:
                 for raw in docs:

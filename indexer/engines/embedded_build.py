@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from indexer.engines.embedded_analysis import Analyzers
 from indexer.engines.embedded_columns import (
     Columns,
     DocSource,
@@ -28,17 +29,13 @@ from indexer.engines.embedded_columns import (
     load_columns,
     unit_vector,
 )
-from indexer.engines.embedded_text import analyzer
 from indexer.schema import (
     NAME_SORT_FIELD,
-    TEXT_FIELDS,
     VECTOR_FIELD,
     is_facet_field,
     keyword_values,
     prepare_document,
 )
-
-_TEXT_NAMES = tuple(name for name, _ in TEXT_FIELDS)
 
 
 class _Coded:
@@ -75,10 +72,12 @@ class _Coded:
 class ColumnsBuilder:
     """Streams documents into a part (into ``directory`` when given, else in memory)."""
 
-    def __init__(self, directory: Path | None = None, dim: int | None = None) -> None:
+    def __init__(
+        self, directory: Path | None = None, dim: int | None = None, analyzers: Analyzers | None = None
+    ) -> None:
         self.directory = directory
         self.dim = dim
-        self._analyzer = analyzer()
+        self._analyzers = analyzers or Analyzers()
         self._ids = array("q")
         self._created = array("q")
         self._expire = array("d")
@@ -119,9 +118,7 @@ class ColumnsBuilder:
                 if coded is None:
                     coded = self._fields[name] = _Coded()
                 coded.add(row, values)
-        # One analyser call per document: values joined by a space cannot merge into one word.
-        text = " ".join(v for name in _TEXT_NAMES for v in keyword_values(doc.get(name)))
-        self._words.add(row, dict.fromkeys(self._analyzer.analyze(text)))
+        self._words.add(row, self._analyzers.doc_terms(doc))
         self._add_vector(vector)
         stored = {k: v for k, v in doc.items() if k != NAME_SORT_FIELD}
         if self._docs_file is not None:

@@ -92,6 +92,23 @@ class WordPostings:
     ptr: IntArray
     rows: npt.NDArray[np.int32]
     _index: dict[str, int] | None = field(default=None, repr=False)
+    _by_length: dict[int, list[str]] | None = field(default=None, repr=False)
+
+    def code(self, word: str) -> int | None:
+        """The code of a word (or postings key), None when no row has it."""
+        if self._index is None:
+            self._index = {w: i for i, w in enumerate(self.vocab)}
+        return self._index.get(word)
+
+    def by_length(self) -> dict[int, list[str]]:
+        """Plain words without digits (the typo candidates), grouped by length; built once per part."""
+        if self._by_length is None:
+            groups: dict[int, list[str]] = {}
+            for word in self.vocab:
+                if word.isalpha() and word.isascii():
+                    groups.setdefault(len(word), []).append(word)
+            self._by_length = groups
+        return self._by_length
 
     def mask(self, words: Sequence[str], n: int) -> BoolArray:
         """Rows containing every one of ``words`` (no words: no rows)."""

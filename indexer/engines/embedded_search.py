@@ -15,7 +15,9 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from indexer.analysis import RELAX_BELOW
 from indexer.engines.embedded_columns import BoolArray, Columns, IntArray
+from indexer.engines.embedded_match import Expanded
 from indexer.query import (
     FacetValue,
     Permission,
@@ -37,7 +39,7 @@ class Ranker(Protocol):
 
     def ranked(
         self,
-        text: str,
+        text: Expanded,
         accept: Callable[[IntArray], BoolArray],
         want: int,
         matched: int,
@@ -120,7 +122,7 @@ def _evaluate(
     part: Part,
     q: PortalQuery,
     sort: str,
-    words: list[str] | None,
+    words: Expanded | None,
     vector: npt.NDArray[np.float32] | None,
     k: int,
     skip: int,
@@ -129,7 +131,7 @@ def _evaluate(
     base = part.alive & permission_mask(cols, q.permission, q.moment())
     text_count = 0
     if words is not None:
-        matched = cols.words.mask(words, cols.n) & part.alive
+        matched = words.mask(cols.words, cols.n) & part.alive
         text_count = int(matched.sum())
         base &= matched
     if vector is not None:
@@ -210,19 +212,22 @@ def _top_facets(counts: Sequence[tuple[Columns, Any]], name: str, size: int) -> 
 
 def _top_codes(counts: IntArray, size: int) -> list[int]:
     # Codes follow the sorted vocabulary, so among equal counts the lower code is the smaller value.
-    if int(np.count_nonzero(counts)) <= size:
-        codes = np.flatnonzero(counts)
+    nonzero = np.flatnonzero(counts)
+    if len(nonzero) <= size:
+        codes = nonzero
     else:
-        kth = np.partition(counts, len(counts) - size)[len(counts) - size]
-        above = np.flatnonzero(counts > kth)
-        tied = np.flatnonzero(counts == kth)[: size - len(above)]
+        # Partition only the values some row has: a large vocabulary (article numbers) is mostly zeros.
+        present = counts[nonzero]
+        kth = np.partition(present, len(present) - size)[len(present) - size]
+        above = nonzero[present > kth]
+        tied = nonzero[present == kth][: size - len(above)]
         codes = np.concatenate([above, tied])
     order = np.lexsort((codes, -counts[codes]))
     return [int(c) for c in codes[order]]
 
 
 def _ranked_by_text(
-    outcomes: list[_Outcome], q: PortalQuery, ranker: Ranker, total: int, window: int
+    outcomes: list[_Outcome], q: PortalQuery, words: Expanded, ranker: Ranker, total: int, window: int
 ) -> list[tuple[Columns, int, float | None]]:
     def accept(ids: IntArray) -> BoolArray:
         """Which of these ids are hits (live, visible, matching every filter) in some part."""
@@ -237,7 +242,7 @@ def _ranked_by_text(
         return np.concatenate([o.part.cols.ids[o.hits] for o in outcomes]).astype(np.int64)
 
     text_count = sum(o.text_count for o in outcomes)
-    best = ranker.ranked(q.text, accept, window, total, text_count, matched_ids)
+    best = ranker.ranked(words, accept, window, total, text_count, matched_ids)
     chosen: list[tuple[Columns, int, float | None]] = []
     for asset_id, score in best:
         for outcome in outcomes:
@@ -251,21 +256,34 @@ def _ranked_by_text(
 def evaluate(
     parts: Sequence[Part],
     q: PortalQuery,
-    words: list[str] | None,
+    words: Expanded | None,
     vector: npt.NDArray[np.float32] | None,
     ranker: Ranker | None,
 ) -> SearchResult:
-    """Run ``q`` over the parts: total, the requested page and the facets (``words``: the query's words)."""
+    """Run ``q`` over the parts: total, the requested page and the facets (``words``: the query's words).
+
+    All words must match; when that leaves fewer than ``RELAX_BELOW`` hits the viewer may see, most words do.
+    """
     sort = effective_sort(q)
     window = q.offset + q.size
     live = [part for part in parts if part.cols.n]
     # One part can return just the page; several return whole windows to be merged.
     skip = q.offset if len(live) == 1 else 0
+    if words is not None and q.relaxed and words.relaxable:
+        words = words.relaxed()
     outcomes = [_evaluate(part, q, sort, words, vector, window, skip) for part in live]
     total = sum(int(o.hits.sum()) for o in outcomes)
+    if words is not None and total < RELAX_BELOW and words.relaxable:
+        words = words.relaxed()
+        outcomes = [_evaluate(part, q, sort, words, vector, window, skip) for part in live]
+        total = sum(int(o.hits.sum()) for o in outcomes)
     chosen: list[tuple[Columns, int, float | None]]
     if sort == "relevance" and vector is None:
-        chosen = _ranked_by_text(outcomes, q, ranker, total, window) if ranker is not None and words else []
+        chosen = (
+            _ranked_by_text(outcomes, q, words, ranker, total, window)
+            if ranker is not None and words is not None
+            else []
+        )
         skip = 0
     else:
         chosen = []

@@ -16,10 +16,23 @@ import numpy as np
 import numpy.typing as npt
 import tantivy
 
-from indexer.schema import EXACT_ARTICLE_BOOST, TEXT_FIELDS, TOKEN_PATTERN, keyword_values
+from indexer.analysis import (
+    ARTICLE_PREFIX_BOOST,
+    COORD_BOOST,
+    EXACT_WEIGHT,
+    FUZZY_WEIGHT,
+    PREFIX_WEIGHT,
+    STEM_PREFIX,
+    STEM_WEIGHT,
+    Analysis,
+    current,
+    normalize_article,
+)
+from indexer.engines.embedded_analysis import TOKENIZER, Analyzers, stem_field
+from indexer.engines.embedded_match import EXACT, FUZZY, PREFIX, STEM, Expanded
+from indexer.schema import ARTICLE_FIELDS, EXACT_ARTICLE_BOOST, TEXT_FIELDS, keyword_values, text_values
 
-TOKENIZER = "portal_text"
-EXACT_FIELD = "article_exact"
+EXACT_FIELD = "article_keys"
 WRITER_HEAP = 128_000_000
 # When the filters leave few documents (SMALL_SET) of many text matches, so that a page would need more than
 # BIG_FETCH text hits pulled into Python, tantivy scores exactly those documents (an id term set: each id
@@ -29,20 +42,20 @@ BIG_FETCH = 16_384
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
+_KIND_WEIGHT = {EXACT: EXACT_WEIGHT, STEM: STEM_WEIGHT, PREFIX: PREFIX_WEIGHT, FUZZY: FUZZY_WEIGHT}
 
 
-def analyzer() -> tantivy.TextAnalyzer:
-    """The word analyser shared by indexing and querying."""
-    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TOKEN_PATTERN))
-    return builder.filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold()).build()
-
-
-def build_schema() -> tantivy.Schema:
-    """id (for deletes and hit ids) + one text field per searched field + the exact article numbers."""
+def build_schema(analysis: Analysis | None = None) -> tantivy.Schema:
+    """id (for deletes and hit ids) + per searched field its exact words and its stems per language + the
+    normalised article numbers and model codes."""
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("id", indexed=True, fast=True)
     for name, _ in TEXT_FIELDS:
         builder.add_text_field(name, tokenizer_name=TOKENIZER, index_option="freq")
+        for lang in (analysis or current()).languages:
+            builder.add_text_field(
+                stem_field(name, lang), tokenizer_name=f"{TOKENIZER}_{lang}", index_option="freq"
+            )
     builder.add_text_field(EXACT_FIELD, tokenizer_name="raw", index_option="basic")
     return builder.build()
 
@@ -50,34 +63,59 @@ def build_schema() -> tantivy.Schema:
 class TextIndex:
     """A tantivy index of the searchable words of each document, keyed by asset id."""
 
-    def __init__(self, path: Path, create: bool = False) -> None:
+    def __init__(self, path: Path, create: bool = False, analysis: Analysis | None = None) -> None:
         self.path = path
-        self._analyzer = analyzer()
+        self.analyzers = Analyzers(analysis)
         if create:
             path.mkdir(parents=True, exist_ok=True)
             # Sorted by id: within a segment, equal scores then come back in id order (see ``ranked``).
             self.index = tantivy.Index(
-                build_schema(), path=str(path), reuse=False, sort_by_field="id", sort_order=tantivy.Order.Asc
+                build_schema(self.analyzers.analysis),
+                path=str(path),
+                reuse=False,
+                sort_by_field="id",
+                sort_order=tantivy.Order.Asc,
             )
         else:
             self.index = tantivy.Index.open(str(path))
-        self.index.register_tokenizer(TOKENIZER, self._analyzer)
+        self.index.register_tokenizer(TOKENIZER, self.analyzers.exact)
+        for lang, stems in self.analyzers.stems.items():
+            self.index.register_tokenizer(f"{TOKENIZER}_{lang}", stems)
         self.schema = self.index.schema
+        # An index built with other languages (or by an older version) keeps answering: fields it lacks are
+        # not asked; a reindex brings them in.
+        self._fields: set[str] = set()
+        for name, _ in TEXT_FIELDS:
+            for field in (name, *(stem_field(name, lang) for lang in self.analyzers.stems)):
+                try:
+                    tantivy.Query.term_query(self.schema, field, "probe")
+                except ValueError:
+                    continue
+                self._fields.add(field)
+        try:
+            tantivy.Query.term_query(self.schema, EXACT_FIELD, "probe")
+            self._fields.add(EXACT_FIELD)
+        except ValueError:
+            pass
         self._searcher: Any = None
 
     def words(self, text: str) -> list[str]:
         """The distinct words of a text, as indexed."""
-        return list(dict.fromkeys(self._analyzer.analyze(text)))
+        return self.analyzers.words(text)
 
     def document(self, doc: Mapping[str, Any]) -> tantivy.Document:
         """The tantivy document of a search document."""
         out = tantivy.Document()
         out.add_integer("id", int(doc["id"]))
         for name, _ in TEXT_FIELDS:
+            for value in text_values(doc, name):
+                for field in (name, *(stem_field(name, lang) for lang in self.analyzers.stems)):
+                    if field in self._fields:
+                        out.add_text(field, value)
+        for name in ARTICLE_FIELDS:
             for value in keyword_values(doc.get(name)):
-                out.add_text(name, value)
-        for number in keyword_values(doc.get("article_numbers")):
-            out.add_text(EXACT_FIELD, number)
+                if normalize_article(value) and EXACT_FIELD in self._fields:
+                    out.add_text(EXACT_FIELD, normalize_article(value))
         return out
 
     def writer(self) -> TextWriter:
@@ -89,25 +127,61 @@ class TextIndex:
         self.index.reload()
         self._searcher = self.index.searcher()
 
-    def query(self, text: str) -> tantivy.Query | None:
-        """Every word in some field (weighted), plus a large constant for an exact article number."""
-        words = self.words(text)
-        if not words:
-            return None
+    def _term_queries(self, term: str, kind: str) -> list[tuple[Any, tantivy.Query]]:
         q = tantivy.Query
-        must = []
-        for word in words:
-            per_field = [
-                (tantivy.Occur.Should, q.boost_query(q.term_query(self.schema, name, word), boost))
-                for name, boost in TEXT_FIELDS
+        out = []
+        for name, boost in TEXT_FIELDS:
+            if kind == STEM:
+                lang, stem = term[len(STEM_PREFIX) :].split(":", 1)
+                field, value = stem_field(name, lang), stem
+            else:
+                field, value = name, term
+            if field in self._fields:
+                weight = boost * _KIND_WEIGHT[kind]
+                out.append(
+                    (tantivy.Occur.Should, q.boost_query(q.term_query(self.schema, field, value), weight))
+                )
+        return out
+
+    def query(self, expanded: Expanded) -> tantivy.Query | None:
+        """Tantivy's ranking query of an expansion: per word its terms in every field, weighted by field and
+        by kind (exact > stem > prefix > typo); all words or most of them; article keys as constant boosts.
+        """
+        q = tantivy.Query
+        clauses = []
+        for terms in expanded.terms:
+            shoulds = [c for term, kind in terms for c in self._term_queries(term, kind)]
+            clauses.append(q.boolean_query(shoulds) if shoulds else q.empty_query())
+        parts: list[tuple[Any, tantivy.Query]] = []
+        if clauses and expanded.min_match >= len(clauses):
+            parts.append((tantivy.Occur.Should, q.boolean_query([(tantivy.Occur.Must, c) for c in clauses])))
+        elif clauses:
+            coord = [
+                (
+                    tantivy.Occur.Should,
+                    q.boolean_query(
+                        [
+                            (tantivy.Occur.Should, q.const_score_query(c, COORD_BOOST)),
+                            (tantivy.Occur.Should, c),
+                        ]
+                    ),
+                )
+                for c in clauses
             ]
-            must.append((tantivy.Occur.Must, q.boolean_query(per_field)))
-        exact = q.const_score_query(q.term_query(self.schema, EXACT_FIELD, text), EXACT_ARTICLE_BOOST)
-        return q.boolean_query([*must, (tantivy.Occur.Should, exact)])
+            parts.append((tantivy.Occur.Should, q.boolean_query(coord, expanded.min_match)))
+        if expanded.article_prefix and EXACT_FIELD in self._fields:
+            keys = q.term_set_query(self.schema, EXACT_FIELD, expanded.article_prefix)
+            parts.append((tantivy.Occur.Should, q.const_score_query(keys, ARTICLE_PREFIX_BOOST)))
+        if expanded.article_exact and EXACT_FIELD in self._fields:
+            exact = q.term_query(self.schema, EXACT_FIELD, expanded.article_exact)
+            parts.append((tantivy.Occur.Should, q.const_score_query(exact, EXACT_ARTICLE_BOOST)))
+        if not parts:
+            return None
+        return q.boolean_query(parts)
 
     def ranked(
         self,
-        text: str,
+        text: Expanded,
         accept: Callable[[IntArray], BoolArray],
         want: int,
         matched: int,

@@ -8,6 +8,7 @@ k-NN plugin; elsewhere they are left out of the documents and vector queries rai
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -17,7 +18,9 @@ from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import NotFoundError, TransportError
 
+from indexer.analysis import RELAX_BELOW, Analysis, current
 from indexer.compile_os import MAX_RESULT_WINDOW, index_mapping, index_settings, to_opensearch
+from indexer.compile_text import query_words
 from indexer.errors import SearchError, SearchUnavailable
 from indexer.fusion import hybrid_search
 from indexer.query import FacetValue, PortalQuery, SearchHit, SearchResult, effective_sort
@@ -41,12 +44,14 @@ class OpenSearchEngine:
         verify_certs: bool = True,
         shards: int = 1,
         timeout: float = 30.0,
+        analysis: Analysis | None = None,
     ) -> None:
         host_list = [hosts] if isinstance(hosts, str) else list(hosts)
         self.client = client or OpenSearch(
             hosts=host_list, http_auth=http_auth, verify_certs=verify_certs, timeout=timeout
         )
         self.alias = f"{prefix}-assets"
+        self.analysis = analysis or current()
         self.vector_dimension = vector_dimension
         self.shards = shards
         self._knn: bool | None = None
@@ -74,8 +79,8 @@ class OpenSearchEngine:
         name = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 1_000_000_000:09d}"
         knn = self.knn_supported() and dim is not None
         body = {
-            "settings": index_settings(self.shards, knn=knn),
-            "mappings": index_mapping(dim if knn else None),
+            "settings": index_settings(self.shards, knn=knn, analysis=self.analysis),
+            "mappings": index_mapping(dim if knn else None, self.analysis),
         }
         self.client.indices.create(index=name, body=body)
         return name
@@ -136,6 +141,12 @@ class OpenSearchEngine:
         """Run a query (text and vector together are fused by reciprocal rank)."""
         if q.text and q.has_vector:
             return hybrid_search(self.search, q)
+        result = self._search(q)
+        if q.text and not q.relaxed and result.total < RELAX_BELOW and len(query_words(q.text)) >= 2:
+            return self._search(dataclasses.replace(q, relaxed=True))  # all words found too little: most
+        return result
+
+    def _search(self, q: PortalQuery) -> SearchResult:
         with _errors():
             vector: list[float] | None = None
             if q.has_vector:
@@ -161,13 +172,24 @@ class OpenSearchEngine:
 
     def _page(self, q: PortalQuery, vector: list[float] | None) -> dict[str, Any]:
         if q.offset + q.size <= MAX_RESULT_WINDOW:
-            return dict(self.client.search(index=self.alias, body=to_opensearch(q, vector=vector)))
+            return dict(
+                self.client.search(
+                    index=self.alias, body=to_opensearch(q, vector=vector, analysis=self.analysis)
+                )
+            )
         # Deep page: walk to the offset with search_after (sort values only), then fetch the page itself.
         after: list[Any] | None = None
         remaining = q.offset
         while remaining > 0:
             chunk = min(remaining, MAX_RESULT_WINDOW)
-            body = to_opensearch(q, vector=vector, search_after=after, size=chunk, with_aggregations=False)
+            body = to_opensearch(
+                q,
+                vector=vector,
+                search_after=after,
+                size=chunk,
+                with_aggregations=False,
+                analysis=self.analysis,
+            )
             if after is None:
                 body["from"] = 0
             body["_source"] = False
@@ -179,9 +201,12 @@ class OpenSearchEngine:
             remaining -= len(hits)
         if remaining > 0:  # past the last hit: an empty page with the right total and facets
             return dict(
-                self.client.search(index=self.alias, body=to_opensearch(q, vector=vector, size=0, offset=0))
+                self.client.search(
+                    index=self.alias,
+                    body=to_opensearch(q, vector=vector, size=0, offset=0, analysis=self.analysis),
+                )
             )
-        body = to_opensearch(q, vector=vector, search_after=after)
+        body = to_opensearch(q, vector=vector, search_after=after, analysis=self.analysis)
         return dict(self.client.search(index=self.alias, body=body))
 
     def _result(self, q: PortalQuery, response: Mapping[str, Any]) -> SearchResult:

@@ -272,3 +272,24 @@ _TEXT: dict[str, object] = {"type": "string"}
 UPLOAD_FORM = _form("file", title=_TEXT, description=_TEXT, article_number={"type": "array", "items": _TEXT})
 VERSION_FORM = _form("file", comment=_TEXT)
 IMAGE_FORM = _form("image")
+
+
+class SuggestQuery(BaseModel):
+    """What is typed in the search box."""
+
+    q: str = Field("", max_length=200)
+
+
+class Suggestion(BaseModel):
+    """One suggestion: its kind (product, article number, tag, saved search), text, count and query."""
+
+    kind: str
+    text: str
+    count: int
+    query: str
+
+
+class Suggestions(BaseModel):
+    """Suggestions for the typed text, counted over what the caller may see."""
+
+    suggestions: list[Suggestion]

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from portal.api import api_bp
 from portal.api import models as m
 from portal.api.schema import operation
+from portal.services.search import suggest as suggest_service
 from portal.services.search.queries import parse_params, result_to_dict, run_search
 from portal.web.context import runtime, viewer
 
@@ -19,3 +20,14 @@ def search() -> ResponseReturnValue:
     params = parse_params(request.args.to_dict(flat=False), default_size=24)
     result = run_search(runtime(), viewer(), params)
     return jsonify(result_to_dict(result, params, viewer()))
+
+
+@api_bp.get("/suggest")
+@operation(responses={200: m.Suggestions}, query=m.SuggestQuery)
+def suggest() -> ResponseReturnValue:
+    """``q``: what is typed. Product names, article numbers and tags that match, with the number of assets
+    the caller may see, and the caller's matching saved searches; each with the query string it applies."""
+    items = suggest_service.suggest(runtime(), viewer(), request.args.get("q", ""))
+    return jsonify(
+        {"suggestions": [{"kind": s.kind, "text": s.text, "count": s.count, "query": s.query} for s in items]}
+    )

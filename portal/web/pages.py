@@ -21,6 +21,7 @@ def blueprints() -> list[Blueprint]:
     from portal.web.review import review_bp
     from portal.web.search import search_bp
     from portal.web.share import share_bp
+    from portal.web.synonyms import synonyms_bp
     from portal.web.upload import upload_bp
     from portal.web.vision import vision_bp
     from portal.web.webhooks import webhooks_bp
@@ -29,7 +30,7 @@ def blueprints() -> list[Blueprint]:
         auth_bp, assets_bp, search_bp, products_bp, upload_bp, files_bp, health_bp,
         brand_bp, share_bp, brand_admin_bp,
         vision_bp,
-        review_bp, admin_bp,
+        review_bp, admin_bp, synonyms_bp,
         packages_bp, presets_bp, webhooks_bp,
         api_docs_bp,
     ]  # fmt: skip

@@ -22,8 +22,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from indexer.analysis import Analysis, fuzzy_distance, min_should_match, within_distance
 from indexer.engines import SearchEngine
 from indexer.engines.embedded import EmbeddedEngine
+from indexer.engines.embedded_analysis import Analyzers
 from indexer.engines.opensearch import OpenSearchEngine
 from indexer.errors import SearchUnavailable
 from indexer.query import PortalQuery, SearchResult
@@ -210,7 +212,10 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", folded))
 
 
-def _text_reference(text: str, role: str | None) -> set[int]:
+_STEMS = Analyzers(Analysis(("en",)))
+
+
+def _doc_words(doc: dict[str, Any]) -> set[str]:
     fields = (
         "title",
         "article_numbers",
@@ -219,17 +224,53 @@ def _text_reference(text: str, role: str | None) -> set[int]:
         "tags",
         "description",
         "original_filename",
+        "brand",
+        "category",
+        "product_type",
     )
-    found = set()
-    for doc in DOCS:
-        words: set[str] = set()
-        for name in fields:
-            value = doc.get(name)
-            for item in value if isinstance(value, list) else [value or ""]:
-                words |= _words(item)
-        if _words(text) <= words and visible(doc, role):
-            found.add(doc["id"])
-    return found
+    words: set[str] = set()
+    for name in fields:
+        value = doc.get(name)
+        for item in value if isinstance(value, list) else [value or ""]:
+            words |= _words(item)
+    for name, value in doc.items():
+        if name.startswith("attr."):
+            for item in value if isinstance(value, list) else [value]:
+                words |= _words(str(item))
+    return words
+
+
+def _text_reference(text: str, role: str | None) -> set[int]:
+    """Plain-Python matching: a word matches itself, its English stem, (last word) any word it starts, and,
+    when found nowhere, words within its edit distance; all words, else most of them when none match."""
+    query = [w for w in dict.fromkeys(re.findall(r"[a-z0-9]+", _fold(text)))]
+    every = [(doc, _doc_words(doc)) for doc in DOCS]
+    vocab = set().union(*(words for _, words in every))
+    stem = {w: _STEMS.stem_keys(w)[0] for w in vocab | set(query)}
+
+    def hits(word: str, last: bool, words: set[str]) -> bool:
+        if word in words or any(stem[w] == stem[word] for w in words):
+            return True
+        if last and len(word) >= 2 and any(w.startswith(word) for w in words):
+            return True
+        known = word in vocab or any(stem[w] == stem[word] for w in vocab)
+        limit = fuzzy_distance(word)
+        return not known and bool(limit) and any(within_distance(word, w, limit) for w in words)
+
+    def matching(needed: int) -> set[int]:
+        found = set()
+        for doc, words in every:
+            count = sum(hits(w, i == len(query) - 1, words) for i, w in enumerate(query))
+            if query and count >= needed and visible(doc, role):
+                found.add(doc["id"])
+        return found
+
+    strict = matching(len(query))
+    return strict if strict or len(query) < 2 else matching(min_should_match(len(query)))
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
 @pytest.mark.parametrize(
@@ -387,7 +428,9 @@ def _brute_force_ranking(engine: EmbeddedEngine, text: str, allowed: set[int]) -
     """Every text match scored by tantivy, filtered, sorted by score then id: the order pages must follow."""
     snap = engine._snapshot()
     assert snap.text is not None
-    query = snap.text.query(text)
+    expanded = engine.expand(text)
+    assert expanded is not None
+    query = snap.text.query(expanded)
     assert query is not None
     scores, ids = snap.text._top(snap.text._current(), query, 100_000)
     return [i for s, i in sorted(zip((-scores).tolist(), ids.tolist(), strict=True)) if i in allowed]

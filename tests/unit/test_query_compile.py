@@ -110,27 +110,19 @@ def test_relevance_without_text_means_newest() -> None:
     assert effective_sort(PortalQuery(vector=(1.0, 0.0))) == "relevance"
 
 
-def test_text_matches_every_word_and_boosts_an_exact_article_number() -> None:
+def test_text_words_and_an_exact_article_number_first() -> None:
     body = to_opensearch(PortalQuery(text="  404.038.96  ", now=NOW))
-    clause = body["query"]["bool"]
-    match = clause["must"][0]["multi_match"]
-    assert match["query"] == "404.038.96"
-    assert match["type"] == "cross_fields" and match["operator"] == "and"
-    assert {
-        "title^3.0",
-        "article_numbers.text^5.0",
-        "product_names.text^2.0",
-        "tags.text^2.0",
-        "description^1.0",
-    } <= set(match["fields"])
-    assert clause["should"] == [
-        {
-            "constant_score": {
-                "filter": {"term": {"article_numbers": "404.038.96"}},
-                "boost": EXACT_ARTICLE_BOOST,
-            }
-        }
-    ]
+    options = body["query"]["bool"]["must"][0]["bool"]["should"]
+    words = options[0]["bool"]["must"]
+    assert len(words) == 3  # 404, 038, 96: every word
+    exact = words[0]["bool"]["should"][0]["multi_match"]
+    assert exact["query"] == "404"
+    wanted = {"title^3", "article_numbers.text^5", "product_names.text^2", "tags.text^2"}
+    assert wanted <= set(exact["fields"])
+    assert options[-1]["constant_score"]["boost"] == EXACT_ARTICLE_BOOST
+    assert options[-1]["constant_score"]["filter"]["bool"]["should"][0] == {
+        "term": {"article_numbers.norm": "40403896"}
+    }
     assert "must" not in to_opensearch(PortalQuery())["query"]["bool"]
 
 
@@ -197,13 +189,16 @@ def test_index_mapping() -> None:
     props = mapping["properties"]
     assert props["tags"] == {
         "type": "keyword",
-        "fields": {"text": {"type": "text", "analyzer": "portal_text"}},
+        "fields": {
+            "text": {"type": "text", "analyzer": "portal_text"},
+            "en": {"type": "text", "analyzer": "portal_text_en"},
+        },
     }
     assert props["title"]["fields"]["keyword"] == {"type": "keyword"}
     assert props["name_sort"] == {"type": "keyword"} and props["created_at"] == {"type": "long"}
     assert mapping["dynamic_templates"][0]["attributes"] == {
         "path_match": "attr.*",
-        "mapping": {"type": "keyword"},
+        "mapping": {"type": "keyword", "copy_to": "attr_text"},
     }
     assert "vector" not in props
     assert index_mapping(512)["properties"]["vector"]["type"] == "knn_vector"

@@ -18,9 +18,13 @@ from portal.errors import ValidationError
 from portal.runtime import Runtime
 from portal.services.governance.policy import STAFF, Viewer
 from portal.services.paging import MAX_ID, parse_paging
+from portal.services.search.synonyms import active_expansions
 
 FILTER_PREFIX = "f."
 MAX_ATTRIBUTE_FACETS = 8
+# Accepted auto tags are a facet for everyone; the workflow and bookkeeping facets only for staff.
+EXTRA_FACETS: tuple[str, ...] = ("auto_tags",)
+STAFF_FACETS: tuple[str, ...] = ("status", "visibility", "uploaded_by", "collections")
 # Values per facet: the page shows the top few and expands to the rest on request.
 FACET_VALUES = 50
 # What ``secrets.token_urlsafe`` makes for a search-by-image token (portal.services.vision.similar).
@@ -153,7 +157,7 @@ def facet_fields(params: SearchParams, attribute_names: Sequence[str]) -> tuple[
     """Standard facets, plus product attributes (and any attribute the user already filters on)."""
     attrs = [f for f in (attr_field(n) for n in attribute_names) if f][:MAX_ATTRIBUTE_FACETS]
     chosen = [name for name in params.filters if name.startswith(ATTR_PREFIX)]
-    return tuple(dict.fromkeys([*DEFAULT_FACETS, *attrs, *chosen]))
+    return tuple(dict.fromkeys([*DEFAULT_FACETS, *EXTRA_FACETS, *attrs, *chosen, *STAFF_FACETS]))
 
 
 def attribute_names(
@@ -189,7 +193,10 @@ def run_search(rt: Runtime, viewer: Viewer, params: SearchParams) -> SearchResul
         # Partners and the public go by the public status: a newer version in review stays hidden.
         if "status" in filters:
             filters["public_status"] = filters.pop("status")
-        facets = tuple(f for f in facets if f != "status")
+        hidden = [name for name in filters if name in STAFF_FACETS]
+        if hidden:
+            raise ValidationError(f"cannot filter on {hidden[0]!r}")
+        facets = tuple(f for f in facets if f not in STAFF_FACETS)
     try:
         query = PortalQuery(
             text=params.text,
@@ -200,6 +207,7 @@ def run_search(rt: Runtime, viewer: Viewer, params: SearchParams) -> SearchResul
             size=params.size,
             viewer_role=viewer.role.value if viewer.role else None,
             facet_size=FACET_VALUES,
+            synonyms=active_expansions(rt),
         )
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc

@@ -1,0 +1,106 @@
+"""The analysers of the embedded engine, built from ``indexer.analysis``: exact words, Snowball stems per
+language, the postings keys of a document and the plan of a query."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import tantivy
+
+from indexer.analysis import (
+    STEMMERS,
+    Analysis,
+    article_fragment,
+    article_key,
+    current,
+    normalize_article,
+    stem_key,
+)
+from indexer.engines.embedded_match import QueryWord, TextPlan
+from indexer.schema import ARTICLE_FIELDS, TEXT_FIELDS, TOKEN_PATTERN, keyword_values, text_values
+
+TOKENIZER = "portal_text"
+
+
+def analyzer() -> tantivy.TextAnalyzer:
+    """The exact-word analyser shared by indexing and querying."""
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TOKEN_PATTERN))
+    return builder.filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold()).build()
+
+
+def stem_analyzer(language: str) -> tantivy.TextAnalyzer:
+    """Words of a language reduced to their Snowball stems (stemmed before folding: "Häuser" -> "haus")."""
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TOKEN_PATTERN)).filter(
+        tantivy.Filter.lowercase()
+    )
+    stemmer = tantivy.Filter.stemmer(STEMMERS[language].lower())
+    return builder.filter(stemmer).filter(tantivy.Filter.ascii_fold()).build()
+
+
+def stem_field(name: str, language: str) -> str:
+    """The tantivy field holding the stems of a text field in one language."""
+    return f"{name}__{language}"
+
+
+class Analyzers:
+    """The analysers of one ``Analysis``: exact words, stems per language, postings keys of a document."""
+
+    def __init__(self, analysis: Analysis | None = None) -> None:
+        self.analysis = analysis or current()
+        self.exact = analyzer()
+        self.stems = {lang: stem_analyzer(lang) for lang in self.analysis.languages}
+        self._stems_of: tuple[Mapping[str, Sequence[str]], dict[str, list[str]]] | None = None
+
+    def words(self, text: str) -> list[str]:
+        """The distinct exact words of a text."""
+        return list(dict.fromkeys(self.exact.analyze(text)))
+
+    def stem_keys(self, text: str) -> list[str]:
+        """The postings keys of the stems of a text, every language."""
+        return [stem_key(lang, s) for lang, a in self.stems.items() for s in dict.fromkeys(a.analyze(text))]
+
+    def doc_terms(self, doc: Mapping[str, Any]) -> dict[str, None]:
+        """Every postings key of a document: exact words, stem keys, normalised article numbers."""
+        # Values joined by a space cannot merge into one word.
+        text = " ".join(v for name, _ in TEXT_FIELDS for v in text_values(doc, name))
+        terms = dict.fromkeys(self.words(text))
+        terms.update(dict.fromkeys(self.stem_keys(text)))
+        for name in ARTICLE_FIELDS:
+            for value in keyword_values(doc.get(name)):
+                if normalize_article(value):
+                    terms[article_key(value)] = None
+        return terms
+
+    def _synonym_stems(self, synonyms: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+        """Stem key -> synonym words with that stem; remembered for the last synonym table seen (the
+        service hands the same table to every search until the list changes)."""
+        cached = self._stems_of
+        if cached is not None and cached[0] is synonyms:
+            return cached[1]
+        by_stem: dict[str, list[str]] = {}
+        for key in synonyms:
+            for stem in self.stem_keys(key):
+                by_stem.setdefault(stem, []).append(key)
+        self._stems_of = (synonyms, by_stem)
+        return by_stem
+
+    def plan(self, text: str, synonyms: Mapping[str, Sequence[str]] | None = None) -> TextPlan:
+        """The query plan of a text (``synonyms``: word -> alternative terms, looked up by the word or, that
+        failing, by its stem; a multi-word alternative stands in by its longest word)."""
+        words = self.words(text)
+        by_stem = self._synonym_stems(synonyms or {})
+        planned = []
+        for number, word in enumerate(words):
+            stems = tuple(self.stem_keys(word))
+            keys = [word] if synonyms and word in synonyms else [k for s in stems for k in by_stem.get(s, ())]
+            phrases = dict.fromkeys(p for k in keys for p in (synonyms or {}).get(k, ()))
+            alternatives = []
+            for phrase in phrases:
+                alt_words = self.words(phrase)
+                if alt_words:
+                    longest = max(alt_words, key=len)
+                    alternatives.append(QueryWord(longest, tuple(self.stem_keys(longest))))
+            last = number == len(words) - 1
+            planned.append(QueryWord(word, stems, last, tuple(alternatives)))
+        return TextPlan(text, tuple(planned), article_fragment(text))
