@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, request, send_file
 from flask.typing import ResponseReturnValue
 
 from portal.errors import AuthenticationRequired, NotFound
@@ -38,12 +38,21 @@ def pinned_file(asset_id: int, number: int, preset: str) -> ResponseReturnValue:
     return send_delivery(_deliver(asset_id, preset, version_id), PINNED_PUBLIC)
 
 
+@files_bp.get("/a/<int:asset_id>/play")
+def play(asset_id: int) -> ResponseReturnValue:
+    """The web rendition of a video or sound for players, with HTTP Range requests (206)."""
+    return send_ranged(_deliver(asset_id, renditions.PLAY, None), STABLE_PUBLIC)
+
+
 def _deliver(asset_id: int, preset: str, version_id: int | None) -> Delivery:
     rt: Runtime = runtime()
     who = viewer()
     with rt.db.session() as session:
         try:
-            found = renditions.deliver(session, rt, who, asset_id, preset, version_id=version_id)
+            if preset == renditions.PLAY:
+                found = renditions.deliver_playable(session, rt, who, asset_id, version_id=version_id)
+            else:
+                found = renditions.deliver(session, rt, who, asset_id, preset, version_id=version_id)
         except NotFound:
             if not who.is_authenticated:
                 # Anonymous visitors get public files only; for anything else the answer is "log in",
@@ -53,7 +62,7 @@ def _deliver(asset_id: int, preset: str, version_id: int | None) -> Delivery:
     if not who.is_authenticated:
         # Anonymous visitors share the brand hub's limits on what is actually served (thumbnails apart
         # from real downloads); refusals are not counted, since every refused id answers the same "log in".
-        public.limit("media" if preset in VIEW_PRESETS else "downloads")
+        public.limit("media" if preset in VIEW_PRESETS or preset == renditions.PLAY else "downloads")
     renditions.record_download(rt, who, found, client_ip())
     return found
 
@@ -76,4 +85,23 @@ def send_delivery(found: Delivery, public_policy: str) -> Response:
     response.headers["Content-Disposition"] = public.disposition(
         "inline" if found.inline else "attachment", found.filename
     )
+    return response
+
+
+def send_ranged(found: Delivery, public_policy: str) -> Response:
+    """Like ``send_delivery``, answering ``Range`` requests with 206 partial content (players seek)."""
+    rt = runtime()
+    cache = public_policy if found.shared_cache else PRIVATE
+    response = send_file(
+        rt.blobs.path_for(found.sha256),
+        mimetype=safe_mimetype(found.mime_type),
+        conditional=True,
+        etag=found.sha256,
+        max_age=None,
+    )
+    response.headers["Content-Security-Policy"] = FILE_CSP
+    response.headers["Cache-Control"] = cache
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["Content-Disposition"] = public.disposition("inline", found.filename)
     return response

@@ -41,8 +41,12 @@ from portal.services.governance.policy import (
 
 log = logging.getLogger(__name__)
 ORIGINAL = "original"
+#: The pseudo preset of ``/a/<id>/play``: the kind's web rendition (see ``PLAY_PRESETS``).
+PLAY = "play"
 # Types a browser may render inline; everything else (SVG, HTML, PDF, TIFF ...) is sent as an attachment.
-INLINE_SAFE = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"})
+INLINE_SAFE = frozenset(
+    {"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif", "video/mp4", "audio/mp4"}
+)
 _BUILD_LOCKS: dict[tuple[int, str], threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -240,12 +244,18 @@ def _upsert(rt: Runtime, version_id: int, preset: str, fingerprint: str, built: 
 
 # Channel presets built as soon as a version is approved, so partners' first downloads need not wait
 # (presets have no per-preset flag; the rest are built on first request and cached).
-PREBUILD_PRESETS = ("web", "print")
+PREBUILD_PRESETS = ("web", "print", "video-720", "audio-web")
+#: What ``/a/<id>/play`` streams per media kind.
+PLAY_PRESETS = {"video": "video-720", "audio": "audio-web"}
 
 
 def schedule_prebuilt(session: Session, version_id: int) -> list[str]:
-    """Record background builds of the pre-built channel presets that exist; returns their names."""
-    names = [n for n in PREBUILD_PRESETS if n in preset_specs(session)]
+    """Record background builds of the pre-built channel presets that exist and fit the version's kind;
+    returns their names."""
+    version = session.get(AssetVersion, version_id)
+    kind = version.asset.media_kind if version is not None else "image"
+    specs = preset_specs(session)
+    names = [n for n in PREBUILD_PRESETS if n in specs and preset_rules.applies_to(specs[n], kind)]
     if names:
         schedule(session, version_id, names)
     return names
@@ -327,6 +337,8 @@ def deliver(
             mime in INLINE_SAFE, asset.id, version.id, ORIGINAL, shared,
         )  # fmt: skip
     spec = get_preset(session, preset)
+    if not preset_rules.applies_to(spec, asset.media_kind):
+        raise NotFound(f"preset {preset!r} does not apply to {asset.media_kind} files")
     built = ensure_rendition(rt, version.id, spec)
     values = file_name_values(session, asset, version, spec.name, spec.extension)
     name = render_filename(spec.filename_template, values)
@@ -334,6 +346,18 @@ def deliver(
         built.sha256, built.mime_type, name, f'"{built.sha256}"', built.size,
         built.mime_type in INLINE_SAFE, asset.id, version.id, spec.name, shared,
     )  # fmt: skip
+
+
+def deliver_playable(
+    session: Session, rt: Runtime, viewer: Viewer, asset_id: int, *, version_id: int | None = None
+) -> Delivery:
+    """The web rendition a player streams (video: 720p MP4, audio: AAC), under the same checks as
+    ``deliver``; NotFound for assets that are not audio or video, or that the viewer may not get."""
+    asset = session.get(Asset, asset_id)
+    preset = PLAY_PRESETS.get(asset.media_kind if asset is not None else "", "")
+    if not preset:
+        raise NotFound("asset not found")
+    return deliver(session, rt, viewer, asset_id, preset, version_id=version_id)
 
 
 def _shareable(asset: Asset, version: AssetVersion) -> bool:
