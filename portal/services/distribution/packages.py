@@ -31,6 +31,7 @@ from portal.media.filenames import dedupe, render_path, template_problems
 from portal.media.zipstream import ZipStream
 from portal.runtime import Runtime
 from portal.services import outbox
+from portal.media.presets import applies_to
 from portal.services.distribution import product_lists as package_lists
 from portal.services.distribution import renditions
 from portal.services.distribution.product_lists import LineResult, resolve_assets, resolve_lines
@@ -200,6 +201,8 @@ def _files_for(
             asset, version = context.assets.get(asset_id), context.versions.get(version_id)
             if asset is None or version is None:
                 continue
+            if preset != renditions.ORIGINAL and not applies_to(specs[preset], asset.media_kind):
+                continue  # e.g. a 720p video preset for a still image: that file has no such rendition
             ext = _extension(version) if preset == renditions.ORIGINAL else specs[preset].extension
             values = renditions.name_values(asset, version, preset, ext, product)
             values.update(n=n, article_number=result.article_number)

@@ -1,0 +1,184 @@
+"""Every kind of media a brand keeps: video, audio, Office documents, SVG/EPS and camera RAW are ingested
+with their facts and a preview, searched, played with Range requests, packaged and shown on the brand
+hub; hostile files of every kind are refused with a 4xx."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from models import Package, Rendition, Role
+from portal.media import documents, vector
+from portal.runtime import Runtime
+from portal.services.catalog.ingest import ingest_file
+from portal.services.catalog.products import upsert_product
+from portal.services.distribution import packages
+from portal.services.governance.policy import Viewer
+from portal.services.search.queries import SearchParams, run_search
+from portal.services.brand import hub as brand_service
+from tests.brand_helpers import release as hub_release
+from tests.gov_helpers import user_with_token
+from tests.helpers import asset_and_version
+from tests.integration.distribution_helpers import ingest, release
+from tests.media_zoo import ZOO, bad_samples, good_samples, video
+
+ADMIN = Viewer(None, Role.ADMIN)
+OFFICE = {"datasheet.docx", "launch.pptx", "prices.xlsx", "datasheet.odt", "launch.odp"}
+# name -> (media kind, format, a fact that must be there)
+EXPECTED = {
+    "clip.mp4": ("video", "MP4", {"video_codec": "h264", "audio_codec": "aac"}),
+    "clip.webm": ("video", "WEBM", {"video_codec": "vp9", "audio_codec": "opus"}),
+    "clip.mkv": ("video", "MKV", {"video_codec": "mpeg4"}),
+    "clip.avi": ("video", "AVI", {"video_codec": "mjpeg"}),
+    "clip.mov": ("video", "MOV", {"video_codec": "h264"}),
+    "jingle.mp3": ("audio", "MP3", {"audio_codec": "mp3", "sample_rate": 44100}),
+    "voice.wav": ("audio", "WAV", {"audio_codec": "pcm_s16le", "channels": 2}),
+    "voice.flac": ("audio", "FLAC", {"audio_codec": "flac"}),
+    "voice.opus": ("audio", "OPUS", {"audio_codec": "opus"}),
+    "voice.m4a": ("audio", "M4A", {"audio_codec": "aac"}),
+    "camera.dng": ("image", "DNG", {"raw_format": "DNG", "sensor_width": 600}),
+    "logo.svg": ("vector", "SVG", {"vector": "svg"}),
+    "logo.eps": ("vector", "EPS", {"vector": "eps"}),
+    "datasheet.docx": ("document", "DOCX", {}),
+    "launch.pptx": ("document", "PPTX", {"pages": 3}),
+    "prices.xlsx": ("document", "XLSX", {}),
+    "datasheet.odt": ("document", "ODT", {}),
+    "launch.odp": ("document", "ODP", {"pages": 3}),
+}
+
+
+def _previews(rt: Runtime, version_id: int) -> set[str]:
+    with rt.db.session() as session:
+        return set(session.scalars(select(Rendition.preset).where(Rendition.version_id == version_id)))
+
+
+def test_every_good_sample_is_ingested_with_facts_and_a_preview(sqlite_rt: Runtime, tmp_path: Path) -> None:
+    rt = sqlite_rt
+    samples = good_samples(tmp_path / "zoo")
+    assert set(samples) == set(EXPECTED)
+    for name, path in samples.items():
+        result = ingest_file(rt, path, name)
+        assert result.ok and result.asset_id, f"{name}: {result.error}"
+        asset, version = asset_and_version(rt.db, result.asset_id)
+        kind, fmt, facts = EXPECTED[name]
+        assert (asset.media_kind, version.format) == (kind, fmt), name
+        for key, value in facts.items():
+            assert version.facts.get(key) == value, f"{name}: {key}={version.facts.get(key)!r}"
+        if kind in ("video", "audio"):
+            assert 0.9 <= version.facts["duration_s"] <= 1.1, name
+        if kind == "video":
+            assert (version.width, version.height) == (320, 240), name
+        wants_preview = name not in OFFICE or documents.libreoffice() is not None
+        if name == "logo.eps" and vector.ghostscript() is None:
+            wants_preview = False
+        if wants_preview:
+            assert version.preview_state == "ready", f"{name}: {version.preview_error}"
+            assert {"thumb", "preview"} <= _previews(rt, version.id), name
+        else:
+            assert version.preview_state == "none" and "not installed" in (version.preview_error or "")
+    jingle = asset_and_version(rt.db, ingest_file(rt, samples["jingle.mp3"]).asset_id or 0)[0]
+    assert (jingle.title, jingle.creator, jingle.copyright) == ("Jingle", "The Band", "CC0")
+
+
+def test_pptx_is_found_by_a_word_on_its_third_slide_with_facets(sqlite_rt: Runtime) -> None:
+    rt = sqlite_rt
+    pptx = ingest_file(rt, ZOO / "launch.pptx").asset_id
+    ingest_file(rt, ZOO / "datasheet.docx")
+    result = run_search(rt, ADMIN, SearchParams(text="zephyrine"))
+    assert result.ids == [pptx]
+    kinds = run_search(rt, ADMIN, SearchParams(filters={"page_band": ("2-5 pages",)}))
+    assert kinds.ids == [pptx]
+    assert {v.value for v in kinds.facets["media_kind"]} == {"document"}
+
+
+def test_a_partner_plays_a_released_video_with_range_requests(
+    app: Flask, tmp_path: Path, login: Callable[..., FlaskClient]
+) -> None:
+    rt: Runtime = app.extensions["assetport"]
+    clip = ingest(rt, video(tmp_path / "spin.mp4", size=(640, 360), seconds=1.0))
+    hidden = ingest(rt, video(tmp_path / "draft.mp4", size=(320, 240), seconds=1.0, fps=24))
+    release(rt, clip)
+    partner = login("partner")
+    full = partner.get(f"/a/{clip}/play")
+    assert full.status_code == 200 and full.mimetype == "video/mp4"
+    assert full.headers["Accept-Ranges"] == "bytes"
+    body = full.get_data()
+    assert body[4:8] == b"ftyp" and body.find(b"moov") < body.find(b"mdat"), "faststart: moov first"
+    part = partner.get(f"/a/{clip}/play", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.get_data() == body[100:200]
+    assert part.headers["Content-Range"] == f"bytes 100-199/{len(body)}"
+    assert partner.get(f"/a/{clip}/play", headers={"Range": f"bytes={len(body) + 10}-"}).status_code == 416
+    assert partner.get(f"/a/{hidden}/play").status_code == 404  # not released: same as missing
+    assert app.test_client().get(f"/a/{clip}/play").status_code in (302, 401)  # log in first
+    page = partner.get(f"/assets/{clip}").get_data(as_text=True)
+    assert f'src="/a/{clip}/play"' in page and "<video" in page
+
+
+def test_an_approved_videos_720p_rendition_is_delivered_in_a_package(rt: Runtime, tmp_path: Path) -> None:
+    with rt.db.transaction() as session:
+        upsert_product(session, {"article_number": "V-100", "name": "Spinning chair"})
+    clip = ingest(rt, video(tmp_path / "V-100_1.mp4", size=(1280, 960), seconds=0.5))
+    still = ingest(rt, ZOO / "logo.svg", "V-100_2.svg")
+    release(rt, clip)
+    release(rt, still)
+    with rt.db.transaction() as session:
+        package_id = packages.create_package(
+            session, Viewer(None, Role.PARTNER), lines=["V-100"], presets=["video-720", "web"]
+        ).id
+    rt.queue.join()
+    with rt.db.session() as session:
+        package = session.get(Package, package_id)
+        assert package is not None and package.status == "done", package.error if package else None
+        path = package.file_path or ""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        mp4s = [n for n in names if n.endswith(".mp4")]
+        assert len(mp4s) == 1 and len([n for n in names if n.endswith(".jpg")]) == 2
+        data = archive.read(mp4s[0])
+    out = tmp_path / "out.mp4"
+    out.write_bytes(data)
+    from portal.media.avmedia import probe_av
+
+    facts = probe_av(out, 10**8)
+    assert (facts.width, facts.height) == (960, 720) and facts.facts["video_codec"] == "h264"
+
+
+def test_an_svg_logo_renders_on_the_brand_hub_and_never_inline(app: Flask) -> None:
+    rt: Runtime = app.extensions["assetport"]
+    logo = ingest(rt, ZOO / "logo.svg", title="Brand logo")
+    hub_release(rt, logo)
+    with rt.db.transaction() as session:
+        brand_service.create_section(session, ADMIN, title="Logos", kind="saved_search", query="logo")
+    client = app.test_client()
+    assert f"/brand/a/{logo}" in client.get("/brand").get_data(as_text=True)
+    thumb = client.get(f"/brand/a/{logo}/thumb")
+    assert thumb.status_code == 200 and thumb.mimetype.startswith("image/") and thumb.mimetype != "image/svg+xml"
+    with client.session_transaction() as session:
+        session["brand_terms_version"] = 2
+    original = client.get(f"/brand/a/{logo}/original")
+    if original.status_code == 200:
+        assert original.headers["Content-Disposition"].startswith("attachment")
+        assert original.mimetype != "image/svg+xml"
+
+
+@pytest.mark.parametrize("role", ["editor"])
+def test_every_bad_sample_is_refused_without_a_5xx(app: Flask, tmp_path: Path, role: str) -> None:
+    _, headers = user_with_token(app, role)
+    client = app.test_client()
+    for name, path in bad_samples(tmp_path / "bad").items():
+        resp = client.post(
+            "/api/v1/assets",
+            data={"file": (io.BytesIO(path.read_bytes()), name)},
+            headers=headers,
+            content_type="multipart/form-data",
+        )
+        assert 400 <= resp.status_code < 500, f"{name}: {resp.status_code} {resp.get_data(as_text=True)[:300]}"
+        text = resp.get_data(as_text=True)
+        assert str(tmp_path) not in text, f"{name}: the server path leaks"
