@@ -17,8 +17,17 @@ from tests.conftest import FIXTURES
 ZOO = FIXTURES / "media-zoo"
 
 
-def video(path: Path, *, codec: str = "libx264", fmt: str | None = None, size: tuple[int, int] = (320, 240),
-          seconds: float = 1.0, fps: int = 25, audio: str | None = "aac", title: str | None = None) -> Path:  # fmt: skip
+def video(
+    path: Path,
+    *,
+    codec: str = "libx264",
+    fmt: str | None = None,
+    size: tuple[int, int] = (320, 240),
+    seconds: float = 1.0,
+    fps: int = 25,
+    audio: str | None = "aac",
+    title: str | None = None,
+) -> Path:
     """A short clip: moving bars over a gradient (not black, not flat), optionally with a 440 Hz tone."""
     w, h = size
     with av.open(str(path), "w", format=fmt) as out:
@@ -117,7 +126,7 @@ def _patch_tiff_size(path: Path, width: int, height: int) -> None:
     count = struct.unpack(order + "H", data[offset : offset + 2])[0]
     for i in range(count):
         at = offset + 2 + 12 * i
-        tag, kind = struct.unpack(order + "HH", data[at : at + 4])
+        tag, _kind = struct.unpack(order + "HH", data[at : at + 4])
         if tag in (256, 257):
             value = width if tag == 256 else height
             data[at + 2 : at + 12] = struct.pack(order + "HII", 4, 1, value)
@@ -133,7 +142,9 @@ def good_samples(folder: Path) -> dict[str, Path]:
         "clip.mkv": video(folder / "clip.mkv", codec="mpeg4", audio=None, fmt="matroska"),
         "clip.avi": video(folder / "clip.avi", codec="mjpeg", audio=None, fmt="avi"),
         "clip.mov": video(folder / "clip.mov", fmt="mov", audio=None),
-        "jingle.mp3": tag_mp3(audio(folder / "jingle.mp3", "libmp3lame", "mp3", 44100), "Jingle", "The Band", "CC0"),
+        "jingle.mp3": tag_mp3(
+            audio(folder / "jingle.mp3", "libmp3lame", "mp3", 44100), "Jingle", "The Band", "CC0"
+        ),
         "voice.wav": audio(folder / "voice.wav", "pcm_s16le", "wav"),
         "voice.flac": audio(folder / "voice.flac", "flac", "flac"),
         "voice.opus": audio(folder / "voice.opus", "libopus", "ogg"),
@@ -162,7 +173,9 @@ def bad_samples(folder: Path) -> dict[str, Path]:
     out["fuzzed.mkv"] = folder / "fuzzed.mkv"
     out["huge.avi"] = video(folder / "huge.avi", codec="mjpeg", audio=None, fmt="avi", size=(8000, 4400),
                             seconds=0.04)  # fmt: skip
-    (folder / "garbage.mp3").write_bytes(b"ID3\x04\x00\x00\x00\x00\x00\x10" + bytes(rnd.randrange(256) for _ in range(3000)))
+    (folder / "garbage.mp3").write_bytes(
+        b"ID3\x04\x00\x00\x00\x00\x00\x10" + bytes(rnd.randrange(256) for _ in range(3000))
+    )
     out["garbage.mp3"] = folder / "garbage.mp3"
     bomb = folder / "bomb.docx"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:

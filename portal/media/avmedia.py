@@ -112,14 +112,18 @@ def probe_av(path: Path, max_pixels: int) -> AvFacts:
             facts["rotation"] = rotation
         if audio is not None:
             ctx = audio.codec_context
-            facts.update(audio_codec=ctx.name.removesuffix("float"), sample_rate=ctx.sample_rate, channels=ctx.channels)
+            facts.update(
+                audio_codec=ctx.name.removesuffix("float"), sample_rate=ctx.sample_rate, channels=ctx.channels
+            )
             if video is None:
                 _first_audio_frame(container, audio)
         created = container.metadata.get("creation_time")
         if created:
             facts["created"] = str(created)[:40]
         fmt, mime, ext = _type_of(container, video is not None, facts)
-        tags = {k: str(v)[:500] for k, v in container.metadata.items() if k.lower() in _TAGS and str(v).strip()}
+        tags = {
+            k: str(v)[:500] for k, v in container.metadata.items() if k.lower() in _TAGS and str(v).strip()
+        }
     if video is None:
         tags = read_audio_tags(path) or tags
     facts["codec"] = facts.get("video_codec") or facts.get("audio_codec")
@@ -131,7 +135,9 @@ def _check_video_size(width: int, height: int, max_pixels: int) -> None:
         raise RejectedFile(f"corrupt video: invalid dimensions {width}\u00d7{height}")
     limit = min(max_pixels, MAX_VIDEO_PIXELS)
     if width * height > limit:
-        raise RejectedFile(f"video frame too large: {width}\u00d7{height} exceeds the limit of {limit} pixels")
+        raise RejectedFile(
+            f"video frame too large: {width}\u00d7{height} exceeds the limit of {limit} pixels"
+        )
 
 
 def _first_video_frame(container: av.container.InputContainer, stream: av.VideoStream) -> int:
@@ -162,7 +168,9 @@ def _next_frame(container: av.container.InputContainer, stream: av.stream.Stream
     return None
 
 
-def _type_of(container: av.container.InputContainer, is_video: bool, facts: dict[str, Any]) -> tuple[str, str, str]:
+def _type_of(
+    container: av.container.InputContainer, is_video: bool, facts: dict[str, Any]
+) -> tuple[str, str, str]:
     name = container.format.name
     codecs = {facts.get("video_codec"), facts.get("audio_codec")} - {None}
     if name == _MP4_FAMILY:
@@ -186,8 +194,10 @@ def _type_of(container: av.container.InputContainer, is_video: bool, facts: dict
         if name == "ogg" and "opus" in codecs:
             return "OPUS", "audio/ogg", "opus"
         return fmt, mime, ext
-    raise RejectedFile(f"unsupported media container {name!r}; accepted are MP4/MOV/M4V, WebM, MKV, AVI, "
-                       "MP3, WAV, AAC/M4A, FLAC and OGG/Opus")
+    raise RejectedFile(
+        f"unsupported media container {name!r}; accepted are MP4/MOV/M4V, WebM, MKV, AVI, "
+        "MP3, WAV, AAC/M4A, FLAC and OGG/Opus"
+    )
 
 
 def read_audio_tags(path: Path) -> dict[str, str]:

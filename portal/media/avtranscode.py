@@ -16,7 +16,15 @@ from typing import Any, Final
 import av
 
 from portal.errors import RejectedFile
-from portal.media.avmedia import _AV_ERRORS, MAX_DURATION_S, _check_video_size, _duration, _open, _reason, _video_stream
+from portal.media.avmedia import (
+    _AV_ERRORS,
+    MAX_DURATION_S,
+    _check_video_size,
+    _duration,
+    _open,
+    _reason,
+    _video_stream,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +79,9 @@ def transcode(
                 vin.thread_type = "AUTO"
                 size = target_size(vin.codec_context.width, vin.codec_context.height, max_height)
                 rate = vin.average_rate or vin.guessed_rate or 25
-                vout = outc.add_stream("libx264", rate=rate, options={"crf": VIDEO_CRF, "preset": VIDEO_PRESET})
+                vout = outc.add_stream(
+                    "libx264", rate=rate, options={"crf": VIDEO_CRF, "preset": VIDEO_PRESET}
+                )
                 vout.width, vout.height, vout.pix_fmt = size[0], size[1], "yuv420p"
             if ain is not None:
                 aout = outc.add_stream("aac", rate=AUDIO_RATE, layout="stereo")

@@ -19,7 +19,18 @@ OFFICE: Final = "office"
 RAW: Final = "raw"
 
 # ISO-BMFF brands of images (HEIF/AVIF, handled by Pillow) and of Canon CR3 raw files.
-_IMAGE_BRANDS: Final = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
+_IMAGE_BRANDS: Final = {
+    b"heic",
+    b"heix",
+    b"heim",
+    b"heis",
+    b"hevc",
+    b"hevx",
+    b"mif1",
+    b"msf1",
+    b"avif",
+    b"avis",
+}
 _CR3_BRAND: Final = b"crx "
 _QT_ATOMS: Final = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 _RAW_MAGIC: Final[tuple[tuple[bytes, int, str], ...]] = (
@@ -123,7 +134,7 @@ def _tiff_ifd0(path: Path) -> dict[int, object]:
 
 
 def _has_raw_strips(path: Path) -> bool:
-    """A camera-made TIFF counts as RAW only when LibRaw recognises it (a camera JPEG->TIFF export does not)."""
+    """A camera-made TIFF is RAW only when LibRaw recognises it (a camera JPEG->TIFF export is not)."""
     import rawpy  # local: LibRaw is only loaded for files that look like camera TIFFs
 
     try:
@@ -134,7 +145,7 @@ def _has_raw_strips(path: Path) -> bool:
 
 
 def office_format(path: Path, head: bytes) -> str | None:
-    """"DOCX", "PPTX", "XLSX", "ODT", "ODS" or "ODP" for a ZIP-based office file, else None.
+    """ "DOCX", "PPTX", "XLSX", "ODT", "ODS" or "ODP" for a ZIP-based office file, else None.
 
     Reads only the ZIP's central directory and, for OpenDocument, the tiny ``mimetype`` entry.
     """

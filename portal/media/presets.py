@@ -114,18 +114,30 @@ BUILTIN: Final[dict[str, PresetSpec]] = {
             label="Print (TIFF, 300 dpi, ICC)",
         ),
         PresetSpec(
-            "video-720", "MP4", 720, write_metadata=False, filename_template="{title}_720p.{ext}",
+            "video-720",
+            "MP4",
+            720,
+            write_metadata=False,
+            filename_template="{title}_720p.{ext}",
             label="Web video (MP4 H.264/AAC, 720p)",
         ),
         PresetSpec(
-            "video-1080", "MP4", 1080, write_metadata=False, filename_template="{title}_1080p.{ext}",
+            "video-1080",
+            "MP4",
+            1080,
+            write_metadata=False,
+            filename_template="{title}_1080p.{ext}",
             label="Web video (MP4 H.264/AAC, 1080p)",
         ),
         PresetSpec(
-            "audio-web", "M4A", None, write_metadata=False, filename_template="{title}_web.{ext}",
+            "audio-web",
+            "M4A",
+            None,
+            write_metadata=False,
+            filename_template="{title}_web.{ext}",
             label="Web audio (AAC, 128 kbit/s)",
         ),
-    )  # fmt: skip
+    )
 }
 # The previews job builds these two itself (without a fingerprint): its output counts as fresh while
 # the preset keeps its built-in settings.

@@ -98,7 +98,7 @@ def probe_file(
     if sniff.sniff_accepted(head) in (None, "TIFF"):
         other = kinds.detect(head, path)
         if other is not None:
-            from portal.media.kindprobe import probe_other  # noqa: PLC0415  (it builds MediaInfo from here)
+            from portal.media.kindprobe import probe_other
 
             return probe_other(path, head, other, max_pixels)
     with sniff.open_image(path, head) as im:

@@ -116,10 +116,10 @@ def thumbnail(path: Path, max_edge: int, max_pixels: int) -> Image.Image:
             thumb = None
         if thumb is not None and thumb.format == rawpy.ThumbFormat.JPEG:
             try:
-                image = Image.open(io.BytesIO(thumb.data))
-                sniff.check_pixels(image.width, image.height, max_pixels)
-                image.draft("RGB", (max_edge, max_edge))
-                image = image.convert("RGB")
+                embedded = Image.open(io.BytesIO(thumb.data), formats=("JPEG",))
+                sniff.check_pixels(embedded.width, embedded.height, max_pixels)
+                embedded.draft("RGB", (max_edge, max_edge))
+                image = embedded.convert("RGB")
                 if max(image.size) >= min(max_edge, max(raw.sizes.width, raw.sizes.height)) // 2:
                     return image
             except RejectedFile:

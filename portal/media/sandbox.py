@@ -8,6 +8,7 @@ reports ``RejectedFile("no preview: ...")``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import resource
@@ -59,7 +60,7 @@ def run_limited(
     cpu = max(1, int(timeout_s)) + 1
     child_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "LANG": "C.UTF-8"}
     child_env.update(env or {})
-    proc = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
+    proc = subprocess.Popen(
         list(argv),
         cwd=cwd,
         env=child_env,
@@ -67,7 +68,7 @@ def run_limited(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=lambda: _limits(memory_bytes, cpu),  # noqa: PLW1509  (no threads run in the child)
+        preexec_fn=lambda: _limits(memory_bytes, cpu),
     )
     try:
         output, _ = proc.communicate(timeout=timeout_s)
@@ -84,10 +85,8 @@ def run_limited(
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     """Kill the child's process group (it is the group leader) and reap the child."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     try:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:  # pragma: no cover  (SIGKILL was sent)

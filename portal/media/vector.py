@@ -7,6 +7,7 @@ is never served inline (SVG can carry script, which a browser would run on our o
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import tempfile
@@ -95,10 +96,8 @@ def _svg_size(root: object) -> tuple[int | None, int | None]:
     if (w is None or h is None) and attrib.get("viewBox"):
         parts = re.split(r"[\s,]+", attrib["viewBox"].strip())
         if len(parts) == 4:
-            try:
+            with contextlib.suppress(ValueError):
                 w, h = float(parts[2]), float(parts[3])
-            except ValueError:
-                pass
     if not w or not h or w <= 0 or h <= 0:
         return None, None
     return round(w), round(h)

@@ -39,7 +39,7 @@ def duration(value: float | None) -> str:
     """A media duration as ``m:ss`` or ``h:mm:ss``."""
     if value is None:
         return "-"
-    total = int(round(float(value)))
+    total = round(float(value))
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from models import Package, Rendition, Role
 from portal.media import documents, vector
 from portal.runtime import Runtime
+from portal.services.brand import hub as brand_service
 from portal.services.catalog.ingest import ingest_file
 from portal.services.catalog.products import upsert_product
 from portal.services.distribution import packages
 from portal.services.governance.policy import Viewer
 from portal.services.search.queries import SearchParams, run_search
-from portal.services.brand import hub as brand_service
 from tests.brand_helpers import release as hub_release
 from tests.gov_helpers import user_with_token
 from tests.helpers import asset_and_version
@@ -159,7 +159,9 @@ def test_an_svg_logo_renders_on_the_brand_hub_and_never_inline(app: Flask) -> No
     client = app.test_client()
     assert f"/brand/a/{logo}" in client.get("/brand").get_data(as_text=True)
     thumb = client.get(f"/brand/a/{logo}/thumb")
-    assert thumb.status_code == 200 and thumb.mimetype.startswith("image/") and thumb.mimetype != "image/svg+xml"
+    assert (
+        thumb.status_code == 200 and thumb.mimetype.startswith("image/") and thumb.mimetype != "image/svg+xml"
+    )
     with client.session_transaction() as session:
         session["brand_terms_version"] = 2
     original = client.get(f"/brand/a/{logo}/original")
@@ -179,6 +181,8 @@ def test_every_bad_sample_is_refused_without_a_5xx(app: Flask, tmp_path: Path, r
             headers=headers,
             content_type="multipart/form-data",
         )
-        assert 400 <= resp.status_code < 500, f"{name}: {resp.status_code} {resp.get_data(as_text=True)[:300]}"
+        assert 400 <= resp.status_code < 500, (
+            f"{name}: {resp.status_code} {resp.get_data(as_text=True)[:300]}"
+        )
         text = resp.get_data(as_text=True)
         assert str(tmp_path) not in text, f"{name}: the server path leaks"

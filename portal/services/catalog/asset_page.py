@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models import Asset, AssetProduct, AssetVersion, AuditEvent, Product
+from portal.media.presets import applies_to
 from portal.services.catalog import assets as asset_service
 from portal.services.catalog import linking
 from portal.services.distribution import renditions
-from portal.media.presets import applies_to
 from portal.services.governance.policy import Viewer, can_download, can_edit, public_status
 
 # Thumbnails and previews are shown on the page; the other presets are offered as downloads.

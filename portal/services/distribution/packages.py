@@ -28,10 +28,10 @@ from models import Asset, AssetVersion, Package, PackageFile, PackageLine, Produ
 from models.base import utcnow
 from portal.errors import NotFound, PayloadTooLarge, PortalError, ValidationError
 from portal.media.filenames import dedupe, render_path, template_problems
+from portal.media.presets import applies_to
 from portal.media.zipstream import ZipStream
 from portal.runtime import Runtime
 from portal.services import outbox
-from portal.media.presets import applies_to
 from portal.services.distribution import product_lists as package_lists
 from portal.services.distribution import renditions
 from portal.services.distribution.product_lists import LineResult, resolve_assets, resolve_lines
