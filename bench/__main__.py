@@ -14,7 +14,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller corpora, for a smoke run")
     parser.add_argument("--million", action="store_true", help="also run search at 1,000,000 assets")
     parser.add_argument(
-        "--only", choices=["ingest", "search", "vision", "distribution"], help="run one benchmark"
+        "--only", choices=["ingest", "search", "vision", "distribution", "media"], help="run one benchmark"
     )
     args = parser.parse_args()
 
@@ -44,6 +44,10 @@ def main() -> None:
         from bench import distribution
 
         distribution.run(quick=args.quick)
+    if args.only in (None, "media"):
+        from bench import media
+
+        media.run(quick=args.quick)
 
 
 if __name__ == "__main__":
