@@ -48,7 +48,7 @@ def other_base(
     if kind == kinds.EPS:
         return vector.render_eps(path, largest, head)
     if kind == kinds.RAW:
-        return raw.develop(path, max_pixels) if full else raw.thumbnail(path, largest, max_pixels)
+        return raw.develop(path, max_pixels, largest) if full else raw.thumbnail(path, largest, max_pixels)
     if kind == kinds.OFFICE:
         documents.check_zip(path).close()
         with tempfile.TemporaryDirectory(prefix="office-") as tmp:

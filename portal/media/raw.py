@@ -136,11 +136,13 @@ def _develop(raw: Any, *, half: bool, bits: int) -> np.ndarray:
         raise RejectedFile(f"no preview: the camera RAW could not be developed: {exc}"[:300]) from exc
 
 
-def develop(path: Path, max_pixels: int) -> Image.Image:
-    """A full-resolution 8-bit RGB demosaic (web and other channel presets)."""
+def develop(path: Path, max_pixels: int, max_edge: int | None = None) -> Image.Image:
+    """An 8-bit RGB demosaic (web and other channel presets): full resolution, or LibRaw's half-size
+    development (each 2x2 sensor block one pixel, no interpolation) when ``max_edge`` needs no more."""
     with _imread(path) as raw:
-        _check_sizes(raw, path, max_pixels)
-        return Image.fromarray(_develop(raw, half=False, bits=8))
+        width, height = _check_sizes(raw, path, max_pixels)
+        half = bool(max_edge) and max_edge is not None and max_edge * 2 <= max(width, height)
+        return Image.fromarray(_develop(raw, half=half, bits=8))
 
 
 def write_print_tiff(path: Path, out: BinaryIO, dpi: int | None, icc: bytes, max_edge: int | None,
@@ -161,7 +163,7 @@ def write_print_tiff(path: Path, out: BinaryIO, dpi: int | None, icc: bytes, max
         photometric="rgb",
         resolution=resolution,
         resolutionunit="INCH" if dpi else None,
-        compression="zlib",
+        compression=None,  # zlib costs twice the demosaic on 16-bit data; packages deflate it anyway
         extratags=[(34675, "B", len(icc), icc, True)],
     )
     return int(data.shape[1]), int(data.shape[0])

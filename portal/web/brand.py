@@ -18,6 +18,7 @@ from portal.services.governance.policy import ANONYMOUS
 from portal.services.search.queries import parse_params
 from portal.web import public
 from portal.web.context import client_ip, runtime
+from portal.web.files import STABLE_PUBLIC, send_ranged
 from portal.web.search import facet_label, value_label
 
 brand_bp = Blueprint("brand", __name__, url_prefix="/brand")
@@ -135,6 +136,17 @@ def asset(asset_id: int) -> ResponseReturnValue:
 
 def _terms_needed(terms: str, version: int) -> bool:
     return bool(terms) and session.get(TERMS_KEY) != version
+
+
+@brand_bp.get("/a/<int:asset_id>/play")
+def play(asset_id: int) -> ResponseReturnValue:
+    """The web rendition of a public video or sound for the player (a view, like the preview: no terms
+    needed), with HTTP Range requests."""
+    rt = runtime()
+    public.limit("media")
+    with rt.db.session() as db:
+        file = renditions.deliver_playable(db, rt, ANONYMOUS, asset_id)
+    return send_ranged(file, STABLE_PUBLIC)
 
 
 @brand_bp.get("/a/<int:asset_id>/<preset>")

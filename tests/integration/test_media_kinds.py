@@ -186,3 +186,18 @@ def test_every_bad_sample_is_refused_without_a_5xx(app: Flask, tmp_path: Path, r
         )
         text = resp.get_data(as_text=True)
         assert str(tmp_path) not in text, f"{name}: the server path leaks"
+
+
+def test_the_brand_hub_plays_a_public_video_and_hides_the_rest(app: Flask, tmp_path: Path) -> None:
+    rt: Runtime = app.extensions["assetport"]
+    clip = ingest(rt, video(tmp_path / "teaser.mp4", size=(320, 240), seconds=0.5), title="Teaser")
+    internal = ingest(rt, video(tmp_path / "secret.mp4", size=(320, 240), seconds=0.5, fps=24))
+    hub_release(rt, clip)
+    hub_release(rt, internal, visibility="internal")
+    client = app.test_client()
+    page = client.get(f"/brand/a/{clip}").get_data(as_text=True)
+    assert f'src="/brand/a/{clip}/play"' in page
+    part = client.get(f"/brand/a/{clip}/play", headers={"Range": "bytes=0-7"})
+    assert part.status_code == 206 and part.get_data()[4:8] == b"ftyp" and part.mimetype == "video/mp4"
+    assert client.get(f"/brand/a/{internal}/play").status_code == 404
+    assert client.get(f"/brand/a/{clip}/video-720").status_code in (302, 404)  # a download: terms/offer
