@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -65,6 +66,7 @@ def render_preset(
     credits: Credits = Credits(),
     cmyk_profile: Path | None = None,
     max_pixels: int = 200_000_000,
+    progress: Callable[[float], None] | None = None,
 ) -> RenditionResult:
     """Render the image or PDF at ``path`` for ``spec`` and write the encoded file to ``out``.
 
@@ -74,7 +76,7 @@ def render_preset(
     if not head:
         raise sniff.unsupported(head, path)
     if spec.format in AV_FORMATS:
-        return _render_av(path, spec, out, max_pixels)
+        return _render_av(path, spec, out, max_pixels, progress)
     other = kindrender.detect_other(path, head)
     icc: bytes | None = None
     if other is not None and other[0] == kinds.RAW and spec.format == "TIFF" and spec.colour != "srgb":
@@ -95,13 +97,24 @@ def render_preset(
     return RenditionResult(work.width, work.height, work.mode, out_icc is not None)
 
 
-def _render_av(path: Path, spec: PresetSpec, out: BinaryIO, max_pixels: int) -> RenditionResult:
+def _render_av(
+    path: Path,
+    spec: PresetSpec,
+    out: BinaryIO,
+    max_pixels: int,
+    progress: Callable[[float], None] | None = None,
+) -> RenditionResult:
     """Transcode audio/video into the preset's MP4 (H.264/AAC) or M4A (AAC) at ``out`` (a named file)."""
     name = getattr(out, "name", None)
     if not isinstance(name, str):
         raise ValueError("audio/video renditions are written to a named file")
     done = avtranscode.transcode(
-        path, Path(name), max_height=spec.max_edge, video=spec.format == "MP4", max_pixels=max_pixels
+        path,
+        Path(name),
+        max_height=spec.max_edge,
+        video=spec.format == "MP4",
+        max_pixels=max_pixels,
+        progress=progress,
     )
     out.seek(0, 2)  # the encoder wrote through its own handle: leave ours at the end
     return RenditionResult(done.width, done.height, "video" if done.width else "audio", False)

@@ -201,3 +201,29 @@ def test_the_brand_hub_plays_a_public_video_and_hides_the_rest(app: Flask, tmp_p
     assert part.status_code == 206 and part.get_data()[4:8] == b"ftyp" and part.mimetype == "video/mp4"
     assert client.get(f"/brand/a/{internal}/play").status_code == 404
     assert client.get(f"/brand/a/{clip}/video-720").status_code in (302, 404)  # a download: terms/offer
+
+
+def test_a_video_rendition_job_reports_progress_and_clears_it(sqlite_rt: Runtime, tmp_path: Path) -> None:
+    from models import AssetVersion
+    from portal.jobs import renditions as rendition_jobs
+    from portal.services.distribution import renditions
+
+    rt = sqlite_rt
+    clip = ingest(rt, video(tmp_path / "long.mp4", size=(320, 240), seconds=3.0))
+    _, version = asset_and_version(rt.db, clip)
+    seen: list[dict[str, float]] = []
+    original = renditions.set_progress
+
+    def spy(rt_: Runtime, version_id: int, preset: str, fraction: float | None) -> None:
+        original(rt_, version_id, preset, fraction)
+        with rt.db.session() as session:
+            row = session.get(AssetVersion, version_id)
+            seen.append(dict(row.progress) if row else {})
+
+    rendition_jobs.renditions.set_progress = spy  # type: ignore[assignment]
+    try:
+        rendition_jobs.build_rendition(rt, version.id, "video-720")
+    finally:
+        rendition_jobs.renditions.set_progress = original  # type: ignore[assignment]
+    assert seen[0] == {"video-720": 0.0} and seen[-1] == {}
+    assert "video-720" in _previews(rt, version.id)

@@ -23,9 +23,11 @@ def upgrade() -> None:
     with op.batch_alter_table("asset_version") as batch:
         batch.add_column(sa.Column("facts", JSON, nullable=False, server_default=sa.text("'{}'")))
         batch.add_column(sa.Column("content", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("progress", JSON, nullable=False, server_default=sa.text("'{}'")))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("asset_version") as batch:
+        batch.drop_column("progress")
         batch.drop_column("content")
         batch.drop_column("facts")

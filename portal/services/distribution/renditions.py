@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,7 +177,9 @@ def _lock_for(version_id: int, preset: str) -> threading.Lock:
         return _BUILD_LOCKS.setdefault((version_id, preset), threading.Lock())
 
 
-def ensure_rendition(rt: Runtime, version_id: int, spec: PresetSpec) -> BuiltRendition:
+def ensure_rendition(
+    rt: Runtime, version_id: int, spec: PresetSpec, progress: Callable[[float], None] | None = None
+) -> BuiltRendition:
     """The stored rendition of a version for a preset, built (once per process at a time) when missing or
     stale. NotFound for a missing version; RejectedFile when the source cannot be rendered."""
     fingerprint = spec.fingerprint(rt.settings.cmyk_profile_path)
@@ -190,7 +193,7 @@ def ensure_rendition(rt: Runtime, version_id: int, spec: PresetSpec) -> BuiltRen
             if version is None:
                 raise NotFound("no such version")
             source, credits = rt.blobs.path_for(version.sha256), _credits(version)
-        built = _render_and_store(rt, source, spec, credits)
+        built = _render_and_store(rt, source, spec, credits, progress)
         _upsert(rt, version_id, spec.name, fingerprint, built)
         return built
 
@@ -203,7 +206,13 @@ def _credits(version: AssetVersion) -> Credits:
     return Credits(str(creator) if creator else None, str(rights) if rights else None)
 
 
-def _render_and_store(rt: Runtime, source: Path, spec: PresetSpec, credits: Credits) -> BuiltRendition:
+def _render_and_store(
+    rt: Runtime,
+    source: Path,
+    spec: PresetSpec,
+    credits: Credits,
+    progress: Callable[[float], None] | None = None,
+) -> BuiltRendition:
     # Rendered into a temp file in the store's folder: a full-size print TIFF never sits in memory twice.
     with tempfile.NamedTemporaryFile(dir=rt.blobs.tmp_dir, prefix="rend-", suffix=".part") as tmp:
         result = render_preset(
@@ -213,10 +222,25 @@ def _render_and_store(rt: Runtime, source: Path, spec: PresetSpec, credits: Cred
             credits=credits,
             cmyk_profile=_cmyk_profile(rt),
             max_pixels=rt.settings.max_image_pixels,
+            progress=progress,
         )
         tmp.flush()
         blob = rt.blobs.put_file(Path(tmp.name))
     return BuiltRendition(blob.sha256, spec.mime_type, blob.size, result.width, result.height)
+
+
+def set_progress(rt: Runtime, version_id: int, preset: str, fraction: float | None) -> None:
+    """Record how far a job has built a version's rendition (None: finished or given up)."""
+    with rt.db.transaction() as session:
+        version = session.get(AssetVersion, version_id)
+        if version is None:
+            return
+        work = dict(version.progress or {})
+        if fraction is None:
+            work.pop(preset, None)
+        else:
+            work[preset] = round(max(0.0, min(1.0, fraction)), 3)
+        version.progress = work
 
 
 def _rendition_row(session: Session, version_id: int, preset: str) -> Rendition | None:
