@@ -222,6 +222,7 @@ def index_mapping(vector_dimension: int | None = None) -> dict[str, Any]:
         "title": {**text, "fields": {"keyword": {"type": "keyword"}}},
         "description": dict(text),
         "original_filename": dict(text),
+        "content": dict(text),  # document text: searched, never sorted or aggregated
         NAME_SORT_FIELD: {"type": "keyword"},
         "width": {"type": "integer"},
         "height": {"type": "integer"},
