@@ -269,6 +269,35 @@ def poster_frame(path: Path, max_edge: int, max_pixels: int) -> Image.Image:
     return image.rotate(rotation, expand=True) if rotation else image
 
 
+FILMSTRIP_FRAMES: Final = 8
+
+
+def filmstrip(path: Path, max_pixels: int, frames: int = FILMSTRIP_FRAMES, height: int = 120) -> Image.Image:
+    """Key frames spread evenly over the clip, side by side at ``height`` px (the asset page's strip)."""
+    with _open(path) as container:
+        stream = _video_stream(container)
+        if stream is None:
+            raise RejectedFile("no filmstrip: the file has no video")
+        _check_video_size(stream.codec_context.width, stream.codec_context.height, max_pixels)
+        stream.codec_context.skip_frame = "NONKEY"
+        duration = _duration(container, stream) or 0.0
+        tiles: list[Image.Image] = []
+        for index in range(frames):
+            frame = _frame_near(container, stream, duration * (index + 0.5) / frames)
+            if frame is None:
+                continue
+            width = max(2, round(frame.width * height / max(1, frame.height)))
+            tiles.append(frame.reformat(width=width, height=height, format="rgb24").to_image())
+    if not tiles:
+        raise RejectedFile("no filmstrip: no video frame could be decoded")
+    strip = Image.new("RGB", (sum(t.width for t in tiles) + 2 * (len(tiles) - 1), height), (33, 37, 41))
+    x = 0
+    for tile in tiles:
+        strip.paste(tile, (x, 0))
+        x += tile.width + 2
+    return strip
+
+
 def _frame_near(container: av.container.InputContainer, stream: av.VideoStream, seconds: float) -> Any:
     try:
         if seconds > 0 and stream.time_base:

@@ -62,7 +62,8 @@ def _deliver(asset_id: int, preset: str, version_id: int | None) -> Delivery:
     if not who.is_authenticated:
         # Anonymous visitors share the brand hub's limits on what is actually served (thumbnails apart
         # from real downloads); refusals are not counted, since every refused id answers the same "log in".
-        public.limit("media" if preset in VIEW_PRESETS or preset == renditions.PLAY else "downloads")
+        viewing = preset in VIEW_PRESETS or preset in (renditions.PLAY, renditions.FILMSTRIP)
+        public.limit("media" if viewing else "downloads")
     renditions.record_download(rt, who, found, client_ip())
     return found
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import select
 
 from models import Package, Rendition, Role
@@ -119,6 +120,10 @@ def test_a_partner_plays_a_released_video_with_range_requests(
     assert app.test_client().get(f"/a/{clip}/play").status_code in (302, 401)  # log in first
     page = partner.get(f"/assets/{clip}").get_data(as_text=True)
     assert f'src="/a/{clip}/play"' in page and "<video" in page
+    strip = partner.get(f"/a/{clip}/filmstrip")
+    assert strip.status_code == 200 and strip.mimetype == "image/webp"
+    with Image.open(io.BytesIO(strip.get_data())) as im:
+        assert im.height == 120 and im.width > 4 * im.height  # several frames side by side
 
 
 def test_an_approved_videos_720p_rendition_is_delivered_in_a_package(rt: Runtime, tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 ORIGINAL = "original"
 #: The pseudo preset of ``/a/<id>/play``: the kind's web rendition (see ``PLAY_PRESETS``).
 PLAY = "play"
+#: Key frames of a video side by side, built by the previews job (never on request).
+FILMSTRIP = "filmstrip"
 # Types a browser may render inline; everything else (SVG, HTML, PDF, TIFF ...) is sent as an attachment.
 INLINE_SAFE = frozenset(
     {"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif", "video/mp4", "audio/mp4"}
@@ -354,6 +356,14 @@ def deliver(
     asset = require_download(viewer, session.get(Asset, asset_id), preset)
     version = _pick_version(session, viewer, asset, version_id)
     shared = _shareable(asset, version)
+    if preset == FILMSTRIP:
+        row = _rendition_row(session, version.id, FILMSTRIP)
+        if row is None:
+            raise NotFound("this asset has no filmstrip")
+        return Delivery(
+            row.sha256, row.mime_type, f"filmstrip-{asset.id}.webp", f'"{row.sha256}"', row.size_bytes,
+            True, asset.id, version.id, FILMSTRIP, shared,
+        )  # fmt: skip
     if preset == ORIGINAL:
         mime = version.mime_type
         return Delivery(
@@ -402,7 +412,7 @@ def version_id_by_number(session: Session, asset_id: int, number: int) -> int:
 
 def record_download(rt: Runtime, viewer: Viewer, delivery: Delivery, ip: str | None) -> None:
     """Audit a download of an original or a channel rendition (thumbnails and previews are page views)."""
-    if delivery.preset in PREVIEW_JOB_PRESETS:
+    if delivery.preset in PREVIEW_JOB_PRESETS or delivery.preset == FILMSTRIP:
         return
     with rt.db.transaction() as session:
         audit.record(
