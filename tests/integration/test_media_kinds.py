@@ -232,3 +232,22 @@ def test_a_video_rendition_job_reports_progress_and_clears_it(sqlite_rt: Runtime
         rendition_jobs.renditions.set_progress = original  # type: ignore[assignment]
     assert seen[0] == {"video-720": 0.0} and seen[-1] == {}
     assert "video-720" in _previews(rt, version.id)
+
+
+def test_the_api_accepts_a_video_and_reports_its_facts(app: Flask, tmp_path: Path) -> None:
+    _, headers = user_with_token(app, "editor")
+    client = app.test_client()
+    clip = video(tmp_path / "api.mp4", seconds=0.5)
+    resp = client.post(
+        "/api/v1/assets",
+        data={"file": (io.BytesIO(clip.read_bytes()), "api.mp4")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    body = resp.get_json()
+    asset_id = body.get("asset_id") or body.get("id") or body["results"][0]["asset_id"]
+    detail = client.get(f"/api/v1/assets/{asset_id}", headers=headers).get_json()
+    assert detail["media_kind"] == "video"
+    facts = detail["versions"][0]["facts"]
+    assert facts["video_codec"] == "h264" and facts["audio_codec"] == "aac" and facts["duration_s"] > 0.4
