@@ -82,6 +82,10 @@ def test_every_good_sample_is_ingested_with_facts_and_a_preview(sqlite_rt: Runti
         if wants_preview:
             assert version.preview_state == "ready", f"{name}: {version.preview_error}"
             assert {"thumb", "preview"} <= _previews(rt, version.id), name
+            if name in OFFICE:  # laid out by LibreOffice: the converted PDF's page count
+                assert version.pages and version.pages >= 1 and version.facts["pages"] == version.pages
+            if kind == "video":
+                assert "filmstrip" in _previews(rt, version.id), name
         else:
             assert version.preview_state == "none" and "not installed" in (version.preview_error or "")
     jingle = asset_and_version(rt.db, ingest_file(rt, samples["jingle.mp3"]).asset_id or 0)[0]
