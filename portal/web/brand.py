@@ -31,6 +31,9 @@ PRESET_LABELS = {
     "preview": "Preview (1280 px)",
     "thumb": "Thumbnail",
     "original": "Original file",
+    "video-720": "Video (720p MP4)",
+    "video-1080": "Video (1080p MP4)",
+    "audio-web": "Audio (AAC)",
 }
 
 

@@ -210,6 +210,23 @@ def test_the_brand_hub_plays_a_public_video_and_hides_the_rest(app: Flask, tmp_p
     assert part.status_code == 206 and part.get_data()[4:8] == b"ftyp" and part.mimetype == "video/mp4"
     assert client.get(f"/brand/a/{internal}/play").status_code == 404
     assert client.get(f"/brand/a/{clip}/video-720").status_code in (302, 404)  # a download: terms/offer
+    with rt.db.transaction() as session:
+        brand_service.update_settings(
+            session,
+            ADMIN,
+            name="Hub",
+            colour="#112233",
+            intro="",
+            terms="",
+            public_presets=["web", "print", "video-720"],
+        )
+    jingle = ingest(rt, good_samples(tmp_path / "zoo")["jingle.mp3"])
+    hub_release(rt, jingle)
+    video_page = client.get(f"/brand/a/{clip}").get_data(as_text=True)
+    audio_page = client.get(f"/brand/a/{jingle}").get_data(as_text=True)
+    assert 'data-preset="video-720"' in video_page and 'data-preset="print"' in video_page
+    assert 'data-preset="video-720"' not in audio_page and 'data-preset="print"' not in audio_page
+    assert f'src="/brand/a/{jingle}/play"' in audio_page
 
 
 def test_a_video_rendition_job_reports_progress_and_clears_it(sqlite_rt: Runtime, tmp_path: Path) -> None:
