@@ -10,7 +10,7 @@ from portal.errors import NotFound, RejectedFile
 from portal.jobs.registry import task
 from portal.media.presets import AV_FORMATS
 from portal.runtime import Runtime
-from portal.services.distribution import renditions
+from portal.services.distribution import playback, renditions
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 2.0  # seconds between progress writes
@@ -33,7 +33,7 @@ def build_rendition(rt: Runtime, version_id: int, preset: str) -> None:
         log.warning("rendition %s of version %s not built: %s", preset, version_id, exc.message)
     finally:
         if report is not None:
-            renditions.set_progress(rt, version_id, preset, None)
+            playback.set_progress(rt, version_id, preset, None)
 
 
 def _reporter(rt: Runtime, version_id: int, preset: str) -> Callable[[float], None]:
@@ -44,7 +44,7 @@ def _reporter(rt: Runtime, version_id: int, preset: str) -> Callable[[float], No
         now = time.monotonic()
         if now - last[0] >= PROGRESS_EVERY and fraction < 1.0:
             last[0] = now
-            renditions.set_progress(rt, version_id, preset, fraction)
+            playback.set_progress(rt, version_id, preset, fraction)
 
     report(0.0)
     return report

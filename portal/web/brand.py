@@ -13,7 +13,7 @@ from models import BrandSettings
 from portal.errors import NotFound
 from portal.services.brand import hub as brand_service
 from portal.services.brand.delivery import VIEW_PRESETS, deliver, public_asset
-from portal.services.distribution import renditions
+from portal.services.distribution import playback, renditions
 from portal.services.governance.policy import ANONYMOUS
 from portal.services.search.queries import parse_params
 from portal.web import public
@@ -148,7 +148,7 @@ def play(asset_id: int) -> ResponseReturnValue:
     rt = runtime()
     public.limit("media")
     with rt.db.session() as db:
-        file = renditions.deliver_playable(db, rt, ANONYMOUS, asset_id)
+        file = playback.deliver_playable(db, rt, ANONYMOUS, asset_id)
     return send_ranged(file, STABLE_PUBLIC)
 
 

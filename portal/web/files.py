@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from portal.errors import AuthenticationRequired, NotFound
 from portal.runtime import Runtime
 from portal.services.brand.delivery import FILE_CSP, VIEW_PRESETS, safe_mimetype
-from portal.services.distribution import renditions
+from portal.services.distribution import playback, renditions
 from portal.services.distribution.renditions import Delivery
 from portal.web import public
 from portal.web.context import client_ip, runtime, viewer
@@ -41,7 +41,7 @@ def pinned_file(asset_id: int, number: int, preset: str) -> ResponseReturnValue:
 @files_bp.get("/a/<int:asset_id>/play")
 def play(asset_id: int) -> ResponseReturnValue:
     """The web rendition of a video or sound for players, with HTTP Range requests (206)."""
-    return send_ranged(_deliver(asset_id, renditions.PLAY, None), STABLE_PUBLIC)
+    return send_ranged(_deliver(asset_id, playback.PLAY, None), STABLE_PUBLIC)
 
 
 def _deliver(asset_id: int, preset: str, version_id: int | None) -> Delivery:
@@ -49,8 +49,10 @@ def _deliver(asset_id: int, preset: str, version_id: int | None) -> Delivery:
     who = viewer()
     with rt.db.session() as session:
         try:
-            if preset == renditions.PLAY:
-                found = renditions.deliver_playable(session, rt, who, asset_id, version_id=version_id)
+            if preset == playback.PLAY:
+                found = playback.deliver_playable(session, rt, who, asset_id, version_id=version_id)
+            elif preset == playback.FILMSTRIP and version_id is None:
+                found = playback.deliver_filmstrip(session, who, asset_id)
             else:
                 found = renditions.deliver(session, rt, who, asset_id, preset, version_id=version_id)
         except NotFound:
@@ -62,9 +64,10 @@ def _deliver(asset_id: int, preset: str, version_id: int | None) -> Delivery:
     if not who.is_authenticated:
         # Anonymous visitors share the brand hub's limits on what is actually served (thumbnails apart
         # from real downloads); refusals are not counted, since every refused id answers the same "log in".
-        viewing = preset in VIEW_PRESETS or preset in (renditions.PLAY, renditions.FILMSTRIP)
+        viewing = preset in VIEW_PRESETS or preset in (playback.PLAY, playback.FILMSTRIP)
         public.limit("media" if viewing else "downloads")
-    renditions.record_download(rt, who, found, client_ip())
+    if preset != playback.FILMSTRIP:
+        renditions.record_download(rt, who, found, client_ip())
     return found
 
 

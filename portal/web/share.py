@@ -12,7 +12,7 @@ from portal.errors import NotFound
 from portal.services.brand import hub as brand_service
 from portal.services.brand import share_links as sharelinks
 from portal.services.brand.delivery import VIEW_PRESETS, deliver
-from portal.services.distribution import renditions
+from portal.services.distribution import playback, renditions
 from portal.web import public
 from portal.web.brand import PRESET_LABELS
 from portal.web.context import client_ip, runtime
@@ -92,7 +92,7 @@ def play(token: str, asset_id: int) -> ResponseReturnValue:
         if link.password_hash and not _unlocked(link.id):
             raise NotFound("asset not found")
         sharelinks.require_member(rt, db, link, asset_id)
-        file = renditions.deliver_playable(db, rt, sharelinks.SHARE_VIEWER, asset_id)
+        file = playback.deliver_playable(db, rt, sharelinks.SHARE_VIEWER, asset_id)
     return send_ranged(replace(file, shared_cache=False), STABLE_PUBLIC)
 
 

@@ -232,13 +232,13 @@ def test_the_brand_hub_plays_a_public_video_and_hides_the_rest(app: Flask, tmp_p
 def test_a_video_rendition_job_reports_progress_and_clears_it(sqlite_rt: Runtime, tmp_path: Path) -> None:
     from models import AssetVersion
     from portal.jobs import renditions as rendition_jobs
-    from portal.services.distribution import renditions
+    from portal.services.distribution import playback
 
     rt = sqlite_rt
     clip = ingest(rt, video(tmp_path / "long.mp4", size=(320, 240), seconds=3.0))
     _, version = asset_and_version(rt.db, clip)
     seen: list[dict[str, float]] = []
-    original = renditions.set_progress
+    original = playback.set_progress
 
     def spy(rt_: Runtime, version_id: int, preset: str, fraction: float | None) -> None:
         original(rt_, version_id, preset, fraction)
@@ -246,11 +246,11 @@ def test_a_video_rendition_job_reports_progress_and_clears_it(sqlite_rt: Runtime
             row = session.get(AssetVersion, version_id)
             seen.append(dict(row.progress) if row else {})
 
-    rendition_jobs.renditions.set_progress = spy  # type: ignore[assignment]
+    rendition_jobs.playback.set_progress = spy  # type: ignore[assignment]
     try:
         rendition_jobs.build_rendition(rt, version.id, "video-720")
     finally:
-        rendition_jobs.renditions.set_progress = original  # type: ignore[assignment]
+        rendition_jobs.playback.set_progress = original  # type: ignore[assignment]
     assert seen[0] == {"video-720": 0.0} and seen[-1] == {}
     assert "video-720" in _previews(rt, version.id)
 
@@ -272,3 +272,19 @@ def test_the_api_accepts_a_video_and_reports_its_facts(app: Flask, tmp_path: Pat
     assert detail["media_kind"] == "video"
     facts = detail["versions"][0]["facts"]
     assert facts["video_codec"] == "h264" and facts["audio_codec"] == "aac" and facts["duration_s"] > 0.4
+
+
+def test_a_long_video_is_built_by_a_job_not_in_the_request(
+    app: Flask, tmp_path: Path, login: Callable[..., FlaskClient]
+) -> None:
+    rt: Runtime = app.extensions["assetport"]
+    clip = ingest(rt, video(tmp_path / "long.mp4", size=(64, 48), seconds=61, fps=5, audio=None))
+    release(rt, clip)
+    partner = login("partner")
+    first = partner.get(f"/a/{clip}/play")
+    assert first.status_code == 409 and "being prepared" in first.get_data(as_text=True)
+    rt.queue.join()  # the job recorded by the first request
+    second = partner.get(f"/a/{clip}/play", headers={"Range": "bytes=0-99"})
+    assert second.status_code == 206 and len(second.get_data()) == 100
+    _, version = asset_and_version(rt.db, clip)
+    assert version.progress == {}

@@ -29,6 +29,7 @@ from portal.media.presets import BUILTIN, PREVIEW_JOB_PRESETS, PresetSpec
 from portal.runtime import Runtime
 from portal.services import outbox
 from portal.services.catalog import linking
+from portal.services.distribution import av_jobs
 from portal.services.governance import audit
 from portal.services.governance.policy import (
     ANONYMOUS,
@@ -42,10 +43,6 @@ from portal.services.governance.policy import (
 
 log = logging.getLogger(__name__)
 ORIGINAL = "original"
-#: The pseudo preset of ``/a/<id>/play``: the kind's web rendition (see ``PLAY_PRESETS``).
-PLAY = "play"
-#: Key frames of a video side by side, built by the previews job (never on request).
-FILMSTRIP = "filmstrip"
 # Types a browser may render inline; everything else (SVG, HTML, PDF, TIFF ...) is sent as an attachment.
 INLINE_SAFE = frozenset(
     {"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif", "video/mp4", "audio/mp4"}
@@ -231,20 +228,6 @@ def _render_and_store(
     return BuiltRendition(blob.sha256, spec.mime_type, blob.size, result.width, result.height)
 
 
-def set_progress(rt: Runtime, version_id: int, preset: str, fraction: float | None) -> None:
-    """Record how far a job has built a version's rendition (None: finished or given up)."""
-    with rt.db.transaction() as session:
-        version = session.get(AssetVersion, version_id)
-        if version is None:
-            return
-        work = dict(version.progress or {})
-        if fraction is None:
-            work.pop(preset, None)
-        else:
-            work[preset] = round(max(0.0, min(1.0, fraction)), 3)
-        version.progress = work
-
-
 def _rendition_row(session: Session, version_id: int, preset: str) -> Rendition | None:
     return session.scalars(
         select(Rendition).where(Rendition.version_id == version_id, Rendition.preset == preset)
@@ -271,8 +254,6 @@ def _upsert(rt: Runtime, version_id: int, preset: str, fingerprint: str, built: 
 # Channel presets built as soon as a version is approved, so partners' first downloads need not wait
 # (presets have no per-preset flag; the rest are built on first request and cached).
 PREBUILD_PRESETS = ("web", "print", "video-720", "audio-web")
-#: What ``/a/<id>/play`` streams per media kind.
-PLAY_PRESETS = {"video": "video-720", "audio": "audio-web"}
 
 
 def schedule_prebuilt(session: Session, version_id: int) -> list[str]:
@@ -356,14 +337,6 @@ def deliver(
     asset = require_download(viewer, session.get(Asset, asset_id), preset)
     version = _pick_version(session, viewer, asset, version_id)
     shared = _shareable(asset, version)
-    if preset == FILMSTRIP:
-        row = _rendition_row(session, version.id, FILMSTRIP)
-        if row is None:
-            raise NotFound("this asset has no filmstrip")
-        return Delivery(
-            row.sha256, row.mime_type, f"filmstrip-{asset.id}.webp", f'"{row.sha256}"', row.size_bytes,
-            True, asset.id, version.id, FILMSTRIP, shared,
-        )  # fmt: skip
     if preset == ORIGINAL:
         mime = version.mime_type
         return Delivery(
@@ -373,6 +346,8 @@ def deliver(
     spec = get_preset(session, preset)
     if not preset_rules.applies_to(spec, asset.media_kind):
         raise NotFound(f"preset {preset!r} does not apply to {asset.media_kind} files")
+    if spec.format in preset_rules.AV_FORMATS:
+        av_jobs.built_or_scheduled(session, rt, version, spec)
     built = ensure_rendition(rt, version.id, spec)
     values = file_name_values(session, asset, version, spec.name, spec.extension)
     name = render_filename(spec.filename_template, values)
@@ -380,18 +355,6 @@ def deliver(
         built.sha256, built.mime_type, name, f'"{built.sha256}"', built.size,
         built.mime_type in INLINE_SAFE, asset.id, version.id, spec.name, shared,
     )  # fmt: skip
-
-
-def deliver_playable(
-    session: Session, rt: Runtime, viewer: Viewer, asset_id: int, *, version_id: int | None = None
-) -> Delivery:
-    """The web rendition a player streams (video: 720p MP4, audio: AAC), under the same checks as
-    ``deliver``; NotFound for assets that are not audio or video, or that the viewer may not get."""
-    asset = session.get(Asset, asset_id)
-    preset = PLAY_PRESETS.get(asset.media_kind if asset is not None else "", "")
-    if not preset:
-        raise NotFound("asset not found")
-    return deliver(session, rt, viewer, asset_id, preset, version_id=version_id)
 
 
 def _shareable(asset: Asset, version: AssetVersion) -> bool:
@@ -412,7 +375,7 @@ def version_id_by_number(session: Session, asset_id: int, number: int) -> int:
 
 def record_download(rt: Runtime, viewer: Viewer, delivery: Delivery, ip: str | None) -> None:
     """Audit a download of an original or a channel rendition (thumbnails and previews are page views)."""
-    if delivery.preset in PREVIEW_JOB_PRESETS or delivery.preset == FILMSTRIP:
+    if delivery.preset in PREVIEW_JOB_PRESETS:
         return
     with rt.db.transaction() as session:
         audit.record(
