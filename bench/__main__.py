@@ -15,7 +15,7 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also run search at 1,000,000 assets")
     parser.add_argument(
         "--only",
-        choices=["ingest", "search", "relevance", "vision", "distribution"],
+        choices=["ingest", "search", "relevance", "vision", "distribution", "media"],
         help="run one benchmark",
     )
     args = parser.parse_args()
@@ -66,6 +66,10 @@ def main() -> None:
         from bench import distribution
 
         distribution.run(quick=args.quick)
+    if args.only in (None, "media"):
+        from bench import media
+
+        media.run(quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -187,6 +187,7 @@ def index_mapping(vector_dimension: int | None = None, analysis: Analysis | None
         "description": text_mapping("description", langs, keyword=False),
         "original_filename": text_mapping("original_filename", langs, keyword=False),
         ATTR_TEXT_FIELD: text_mapping(ATTR_TEXT_FIELD, langs, keyword=False),
+        "content": text_mapping("content", langs, keyword=False),  # document text: searched only
         NAME_SORT_FIELD: {"type": "keyword"},
         "width": {"type": "integer"},
         "height": {"type": "integer"},

@@ -17,7 +17,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from indexer.schema import VECTOR_FIELD, attr_field, attr_values, megapixel_band
+from indexer.schema import (
+    VECTOR_FIELD,
+    attr_field,
+    attr_values,
+    duration_band,
+    megapixel_band,
+    page_band,
+)
 from models import Asset, AssetProduct, AssetStatus, AssetTag, AssetVersion, Product, User
 
 CHUNK = 1000
@@ -87,6 +94,9 @@ _COLUMNS = (
     AssetVersion.color_mode,
     AssetVersion.width,
     AssetVersion.height,
+    AssetVersion.pages,
+    AssetVersion.facts,
+    AssetVersion.content,
     User.email,
 )
 
@@ -203,6 +213,7 @@ def _document(
     manual = sorted({t for t, source in tags if source not in AUTO_TAG_SOURCES})
     auto = sorted({t for t, source in tags if source in AUTO_TAG_SOURCES})
     created = _epoch(row["created_at"])
+    facts: Mapping[str, Any] = row["facts"] or {}
     doc: dict[str, Any] = {
         "id": row["id"],
         "title": row["title"],
@@ -213,6 +224,10 @@ def _document(
         "media_kind": row["media_kind"],
         "orientation": row["orientation"],
         "megapixel_band": megapixel_band(row["width"], row["height"]),
+        "duration_band": duration_band(facts.get("duration_s")),
+        "page_band": page_band(row["pages"] or facts.get("pages")),
+        "codec": facts.get("codec"),
+        "content": row["content"],
         "color_mode": row["color_mode"],
         "width": row["width"],
         "height": row["height"],

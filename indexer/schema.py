@@ -19,6 +19,9 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "media_kind",
     "orientation",
     "megapixel_band",
+    "duration_band",
+    "page_band",
+    "codec",
     "color_mode",
     "tags",
     "auto_tags",
@@ -58,6 +61,8 @@ TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     ("product_type", 1.0),
     # Every product attribute value (``attr.*``, the variants' own included), below names.
     (ATTR_TEXT_FIELD, 0.5),
+    # The text of documents (PDF pages, Office files), bounded per document at ingest.
+    ("content", 0.5),
 )
 # Fields whose values are also indexed separator- and case-insensitively (``indexer.analysis``).
 ARTICLE_FIELDS: tuple[str, ...] = ("article_numbers", "model_codes")
@@ -151,6 +156,29 @@ def megapixel_band(width: int | None, height: int | None) -> str | None:
         if megapixels < limit:
             return label
     return LARGEST_BAND
+
+
+DURATION_BANDS: tuple[tuple[float, str], ...] = (
+    (10.0, "<10 s"),
+    (60.0, "10-60 s"),
+    (300.0, "1-5 min"),
+    (1800.0, "5-30 min"),
+)
+PAGE_BANDS: tuple[tuple[int, str], ...] = ((2, "1 page"), (6, "2-5 pages"), (21, "6-20 pages"))
+
+
+def duration_band(seconds: float | None) -> str | None:
+    """The length band of audio or video (``"10-60 s"``), or None without a duration."""
+    if seconds is None:
+        return None
+    return next((label for limit, label in DURATION_BANDS if seconds < limit), ">30 min")
+
+
+def page_band(pages: int | None) -> str | None:
+    """The page-count band of a document or presentation (``"2-5 pages"``), or None."""
+    if not pages:
+        return None
+    return next((label for limit, label in PAGE_BANDS if pages < limit), ">20 pages")
 
 
 def keyword_values(value: Any) -> list[str]:

@@ -104,6 +104,12 @@ class AssetVersion(Base):
     embedded: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # GPS and other personal data: kept, but never shown to partners or the public, never indexed.
     private: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Facts of the media kind (0013): duration, codecs, frame rate, sample rate, pages, raw sensor size, ...
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Searchable text of a document (PDF, Office), bounded in size; None for media without text.
+    content: Mapped[str | None] = mapped_column(Text, deferred=True)
+    # Renditions being built by jobs right now, by preset: the fraction done (0..1), e.g. {"video-720": 0.4}.
+    progress: Mapped[dict[str, Any]] = mapped_column(default=dict)
     preview_state: Mapped[str] = mapped_column(String(20), default=PreviewState.PENDING.value)
     preview_error: Mapped[str | None] = mapped_column(Text)
     comment: Mapped[str | None] = mapped_column(Text)

@@ -46,6 +46,9 @@ class MediaKind(StrEnum):
 
     IMAGE = "image"
     DOCUMENT = "document"
+    VIDEO = "video"
+    AUDIO = "audio"
+    VECTOR = "vector"
 
 
 class LinkSource(StrEnum):

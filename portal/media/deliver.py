@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -25,13 +26,14 @@ from xml.sax.saxutils import escape
 from PIL import Image, ImageCms, JpegImagePlugin, PngImagePlugin
 
 from portal.errors import RejectedFile
-from portal.media import render, sniff
-from portal.media.presets import PresetSpec
+from portal.media import avtranscode, kindrender, kinds, raw, render, sniff
+from portal.media.presets import AV_FORMATS, PresetSpec
 
 log = logging.getLogger(__name__)
 
 _SRGB_BYTES: Final = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 PDF_FULL_EDGE: Final = 3508  # A4 at 300 dpi: the "full size" of a PDF page
+OTHER_FULL_EDGE: Final = 4096  # "full size" of a vector graphic, poster frame or office page
 _EXIF_ARTIST: Final = 0x013B
 _EXIF_COPYRIGHT: Final = 0x8298
 _XMP_TAG: Final = 700
@@ -64,6 +66,7 @@ def render_preset(
     credits: Credits = Credits(),
     cmyk_profile: Path | None = None,
     max_pixels: int = 200_000_000,
+    progress: Callable[[float], None] | None = None,
 ) -> RenditionResult:
     """Render the image or PDF at ``path`` for ``spec`` and write the encoded file to ``out``.
 
@@ -72,15 +75,49 @@ def render_preset(
     head = sniff.read_head(path)
     if not head:
         raise sniff.unsupported(head, path)
+    if spec.format in AV_FORMATS:
+        return _render_av(path, spec, out, max_pixels, progress)
+    other = kindrender.detect_other(path, head)
+    icc: bytes | None = None
+    if other is not None and other[0] == kinds.RAW and spec.format == "TIFF" and spec.colour != "srgb":
+        width, height = raw.write_print_tiff(path, out, spec.dpi, _SRGB_BYTES, spec.max_edge, max_pixels)
+        return RenditionResult(width, height, "RGB;16", True)
     if sniff.is_pdf(head):
         work: Image.Image = render.render_pdf_first_page(path, spec.max_edge or PDF_FULL_EDGE)
-        icc: bytes | None = None
+    elif other is not None:
+        edge = spec.max_edge or OTHER_FULL_EDGE
+        work = kindrender.other_base(path, head, edge, max_pixels, full=True) or Image.new("RGB", (1, 1))
+        if spec.max_edge:
+            work = render._fit(work, spec.max_edge)
     else:
         work, icc = _decode(path, head, spec.max_edge, max_pixels)
     work, out_icc = _colour(work, icc, spec, cmyk_profile)
     work = _alpha(work, spec)
     _encode(work, spec, out_icc, credits, out)
     return RenditionResult(work.width, work.height, work.mode, out_icc is not None)
+
+
+def _render_av(
+    path: Path,
+    spec: PresetSpec,
+    out: BinaryIO,
+    max_pixels: int,
+    progress: Callable[[float], None] | None = None,
+) -> RenditionResult:
+    """Transcode audio/video into the preset's MP4 (H.264/AAC) or M4A (AAC) at ``out`` (a named file)."""
+    name = getattr(out, "name", None)
+    if not isinstance(name, str):
+        raise ValueError("audio/video renditions are written to a named file")
+    done = avtranscode.transcode(
+        path,
+        Path(name),
+        max_height=spec.max_edge,
+        video=spec.format == "MP4",
+        max_pixels=max_pixels,
+        progress=progress,
+    )
+    out.seek(0, 2)  # the encoder wrote through its own handle: leave ours at the end
+    return RenditionResult(done.width, done.height, "video" if done.width else "audio", False)
 
 
 def _decode(

@@ -14,15 +14,22 @@ from typing import Final
 
 from portal.media.filenames import template_problems
 
-FORMATS: Final = ("JPEG", "PNG", "WEBP", "TIFF")
+IMAGE_FORMATS: Final = ("JPEG", "PNG", "WEBP", "TIFF")
+#: Audio/video renditions: MP4 (H.264 + AAC, faststart; ``max_edge`` is the frame height) and M4A (AAC).
+AV_FORMATS: Final = ("MP4", "M4A")
+FORMATS: Final = IMAGE_FORMATS + AV_FORMATS
 COLOURS: Final = ("srgb", "keep", "cmyk")
 MIME: Final[dict[str, str]] = {
     "JPEG": "image/jpeg",
     "PNG": "image/png",
     "WEBP": "image/webp",
     "TIFF": "image/tiff",
+    "MP4": "video/mp4",
+    "M4A": "audio/mp4",
 }
-EXTENSION: Final[dict[str, str]] = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif"}
+EXTENSION: Final[dict[str, str]] = {
+    "JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif", "MP4": "mp4", "M4A": "m4a",
+}  # fmt: skip
 NAME_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 HEX_RE: Final = re.compile(r"^#[0-9a-fA-F]{6}$")
 # Bump when the rendering code changes what it produces, so every cached rendition is rebuilt.
@@ -106,6 +113,30 @@ BUILTIN: Final[dict[str, PresetSpec]] = {
             filename_template="{title}_print.{ext}",
             label="Print (TIFF, 300 dpi, ICC)",
         ),
+        PresetSpec(
+            "video-720",
+            "MP4",
+            720,
+            write_metadata=False,
+            filename_template="{title}_720p.{ext}",
+            label="Web video (MP4 H.264/AAC, 720p)",
+        ),
+        PresetSpec(
+            "video-1080",
+            "MP4",
+            1080,
+            write_metadata=False,
+            filename_template="{title}_1080p.{ext}",
+            label="Web video (MP4 H.264/AAC, 1080p)",
+        ),
+        PresetSpec(
+            "audio-web",
+            "M4A",
+            None,
+            write_metadata=False,
+            filename_template="{title}_web.{ext}",
+            label="Web audio (AAC, 128 kbit/s)",
+        ),
     )
 }
 # The previews job builds these two itself (without a fingerprint): its output counts as fresh while
@@ -134,3 +165,19 @@ def validate(spec: PresetSpec) -> list[str]:
         problems.append("background: a colour like #ffffff")
     problems.extend(template_problems(spec.filename_template))
     return problems
+
+
+#: Which rendition formats each media kind can be delivered in (the presets admin and the asset page offer
+#: only these): stills come from every kind but audio, whose picture is its waveform.
+KIND_FORMATS: Final[dict[str, tuple[str, ...]]] = {
+    "image": IMAGE_FORMATS,
+    "document": IMAGE_FORMATS,
+    "vector": IMAGE_FORMATS,
+    "video": IMAGE_FORMATS + AV_FORMATS,
+    "audio": ("M4A", "PNG", "JPEG", "WEBP"),
+}
+
+
+def applies_to(spec: PresetSpec, media_kind: str) -> bool:
+    """True when ``spec`` can render a file of ``media_kind``."""
+    return spec.format in KIND_FORMATS.get(media_kind, IMAGE_FORMATS)

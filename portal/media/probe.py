@@ -14,7 +14,7 @@ import io
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,7 +22,8 @@ from PIL import Image, ImageCms, JpegImagePlugin
 
 from models.enums import MediaKind
 from portal.errors import RejectedFile, UnsupportedMediaType
-from portal.media import sniff
+from portal.media import kinds, sniff
+from portal.media.documents import pdf_text
 from portal.media.metadata import read_embedded
 from portal.media.pdf import pdf_info
 from portal.media.pngcheck import PNG_SIGNATURE, verify_png_chunks
@@ -63,6 +64,10 @@ class MediaInfo:
     icc_description: str | None
     embedded: dict[str, Any]  # descriptive metadata (see portal.media.metadata)
     private: dict[str, Any]  # GPS and other personal data
+    # Facts of other media kinds (duration, codecs, sample rate, raw sensor size, ...), JSON-ready.
+    facts: dict[str, Any] = field(default_factory=dict)
+    # Searchable text of documents (bounded), None for media without text.
+    content: str | None = None
 
 
 FirstFrameHook = Callable[[Image.Image], None]
@@ -94,6 +99,12 @@ def probe_file(
     if head.startswith(PNG_SIGNATURE):
         # Pillow does not check the CRC of image data: walk the chunks first (APNG frames included).
         verify_png_chunks(path)
+    if sniff.sniff_accepted(head) in (None, "TIFF"):
+        other = kinds.detect(head, path)
+        if other is not None:
+            from portal.media.kindprobe import probe_other
+
+            return probe_other(path, head, other, max_pixels)
     with sniff.open_image(path, head) as im:
         return _probe_image(im, head, max_pixels, first_frame_edge, on_first_frame)
 
@@ -121,6 +132,8 @@ def _probe_pdf(path: Path) -> MediaInfo:
         icc_description=None,
         embedded=info.embedded,
         private={},
+        facts={"pages": info.pages},
+        content=pdf_text(path) or None,
     )
 
 

@@ -26,6 +26,7 @@ from PIL import Image, ImageCms, JpegImagePlugin
 
 from portal.errors import RejectedFile
 from portal.media import sniff
+from portal.media.kindrender import other_base
 from portal.media.pdf import render_first_page
 from portal.media.probe import MediaInfo, icc_description, probe_file
 
@@ -99,7 +100,7 @@ def render_previews(
     if sniff.is_pdf(head):
         base = render_pdf_first_page(path, largest)
     else:
-        base = _decode(path, head, largest, max_pixels)
+        base = other_base(path, head, largest, max_pixels) or _decode(path, head, largest, max_pixels)
     return render_from_base(base, specs)
 
 

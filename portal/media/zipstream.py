@@ -14,7 +14,19 @@ from typing import BinaryIO, Final
 
 CHUNK: Final = 1024 * 1024
 STORED_TYPES: Final = frozenset(
-    {"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif", "image/heic", "image/heif"}
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/gif",
+        "image/avif",
+        "image/heic",
+        "image/heif",
+        "video/mp4",
+        "audio/mp4",
+        "video/webm",
+        "audio/mpeg",
+    }
 )
 
 

@@ -34,6 +34,17 @@ def filesize(value: int | None) -> str:
     return f"{value} bytes"
 
 
+@assets_bp.app_template_filter("duration")
+def duration(value: float | None) -> str:
+    """A media duration as ``m:ss`` or ``h:mm:ss``."""
+    if value is None:
+        return "-"
+    total = round(float(value))
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
 @assets_bp.app_template_global()
 def url_with(**changes: Any) -> str:
     """The current page's URL with some query values replaced (None removes one); for pagers and filters."""

@@ -13,11 +13,12 @@ from models import BrandSettings
 from portal.errors import NotFound
 from portal.services.brand import hub as brand_service
 from portal.services.brand.delivery import VIEW_PRESETS, deliver, public_asset
-from portal.services.distribution import renditions
+from portal.services.distribution import playback, renditions
 from portal.services.governance.policy import ANONYMOUS
 from portal.services.search.queries import parse_params
 from portal.web import public
 from portal.web.context import client_ip, runtime
+from portal.web.files import STABLE_PUBLIC, send_ranged
 from portal.web.search import facet_label, value_label
 
 brand_bp = Blueprint("brand", __name__, url_prefix="/brand")
@@ -30,6 +31,9 @@ PRESET_LABELS = {
     "preview": "Preview (1280 px)",
     "thumb": "Thumbnail",
     "original": "Original file",
+    "video-720": "Video (720p MP4)",
+    "video-1080": "Video (1080p MP4)",
+    "audio-web": "Audio (AAC)",
 }
 
 
@@ -144,6 +148,17 @@ def terms_redirect(db: Session) -> ResponseReturnValue | None:
     if _terms_needed(settings.terms, settings.terms_version):
         return redirect(url_for("brand.terms", next=request.path))
     return None
+
+
+@brand_bp.get("/a/<int:asset_id>/play")
+def play(asset_id: int) -> ResponseReturnValue:
+    """The web rendition of a public video or sound for the player (a view, like the preview: no terms
+    needed), with HTTP Range requests."""
+    rt = runtime()
+    public.limit("media")
+    with rt.db.session() as db:
+        file = playback.deliver_playable(db, rt, ANONYMOUS, asset_id)
+    return send_ranged(file, STABLE_PUBLIC)
 
 
 @brand_bp.get("/a/<int:asset_id>/<preset>")

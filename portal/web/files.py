@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, request, send_file
 from flask.typing import ResponseReturnValue
 
 from portal.errors import AuthenticationRequired, NotFound
 from portal.runtime import Runtime
 from portal.services.brand.delivery import FILE_CSP, VIEW_PRESETS, public_asset, safe_mimetype
-from portal.services.distribution import renditions
+from portal.services.distribution import playback, renditions
 from portal.services.distribution.renditions import Delivery
 from portal.web import public
 from portal.web.brand import terms_redirect
@@ -61,12 +61,23 @@ def _public_gate(asset_id: int, preset: str) -> ResponseReturnValue | None:
         return terms_redirect(session)
 
 
+@files_bp.get("/a/<int:asset_id>/play")
+def play(asset_id: int) -> ResponseReturnValue:
+    """The web rendition of a video or sound for players, with HTTP Range requests (206)."""
+    return send_ranged(_deliver(asset_id, playback.PLAY, None), STABLE_PUBLIC)
+
+
 def _deliver(asset_id: int, preset: str, version_id: int | None) -> Delivery:
     rt: Runtime = runtime()
     who = viewer()
     with rt.db.session() as session:
         try:
-            found = renditions.deliver(session, rt, who, asset_id, preset, version_id=version_id)
+            if preset == playback.PLAY:
+                found = playback.deliver_playable(session, rt, who, asset_id, version_id=version_id)
+            elif preset == playback.FILMSTRIP and version_id is None:
+                found = playback.deliver_filmstrip(session, who, asset_id)
+            else:
+                found = renditions.deliver(session, rt, who, asset_id, preset, version_id=version_id)
         except NotFound:
             if not who.is_authenticated:
                 # Anonymous visitors get public files only; for anything else the answer is "log in",
@@ -76,8 +87,10 @@ def _deliver(asset_id: int, preset: str, version_id: int | None) -> Delivery:
     if not who.is_authenticated:
         # Anonymous visitors share the brand hub's limits on what is actually served (thumbnails apart
         # from real downloads); refusals are not counted, since every refused id answers the same "log in".
-        public.limit("media" if preset in VIEW_PRESETS else "downloads")
-    renditions.record_download(rt, who, found, client_ip())
+        viewing = preset in VIEW_PRESETS or preset in (playback.PLAY, playback.FILMSTRIP)
+        public.limit("media" if viewing else "downloads")
+    if preset != playback.FILMSTRIP:
+        renditions.record_download(rt, who, found, client_ip())
     return found
 
 
@@ -99,4 +112,23 @@ def send_delivery(found: Delivery, public_policy: str) -> Response:
     response.headers["Content-Disposition"] = public.disposition(
         "inline" if found.inline else "attachment", found.filename
     )
+    return response
+
+
+def send_ranged(found: Delivery, public_policy: str) -> Response:
+    """Like ``send_delivery``, answering ``Range`` requests with 206 partial content (players seek)."""
+    rt = runtime()
+    cache = public_policy if found.shared_cache else PRIVATE
+    response = send_file(
+        rt.blobs.path_for(found.sha256),
+        mimetype=safe_mimetype(found.mime_type),
+        conditional=True,
+        etag=found.sha256,
+        max_age=None,
+    )
+    response.headers["Content-Security-Policy"] = FILE_CSP
+    response.headers["Cache-Control"] = cache
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["Content-Disposition"] = public.disposition("inline", found.filename)
     return response

@@ -8,10 +8,13 @@ from flask_login import login_required
 
 from models import Role
 from portal.errors import ValidationError
-from portal.media.presets import BUILTIN, COLOURS, FORMATS, PresetSpec
+from portal.media.presets import BUILTIN, COLOURS, FORMATS, KIND_FORMATS, PresetSpec
 from portal.services.distribution import renditions
 from portal.services.governance.policy import require_role
 from portal.web.context import runtime, viewer
+
+#: The media kinds each rendition format serves, for the preset form.
+FORMAT_KINDS = {f: [kind for kind, formats in KIND_FORMATS.items() if f in formats] for f in FORMATS}
 
 presets_bp = Blueprint("presets", __name__)
 
@@ -44,6 +47,7 @@ def _form(
 ) -> ResponseReturnValue:
     page = render_template(
         "presets/edit.html", spec=spec, is_new=is_new, error=error, formats=FORMATS, colours=COLOURS,
+        format_kinds=FORMAT_KINDS,
         builtin=spec.name in BUILTIN,
     )  # fmt: skip
     return page, status

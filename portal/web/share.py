@@ -3,6 +3,8 @@ its thumbnails, previews and allowed downloads. Revoked and expired links answer
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, render_template, request, session
 from flask.typing import ResponseReturnValue
 
@@ -10,10 +12,11 @@ from portal.errors import NotFound
 from portal.services.brand import hub as brand_service
 from portal.services.brand import share_links as sharelinks
 from portal.services.brand.delivery import VIEW_PRESETS, deliver
-from portal.services.distribution import renditions
+from portal.services.distribution import playback, renditions
 from portal.web import public
 from portal.web.brand import PRESET_LABELS, terms_redirect
 from portal.web.context import client_ip, runtime
+from portal.web.files import STABLE_PUBLIC, send_ranged
 
 share_bp = Blueprint("share", __name__, url_prefix="/s")
 public.install(share_bp)
@@ -76,6 +79,21 @@ def unlock(token: str) -> ResponseReturnValue:
             return page, 401
         _unlock(link.id)
     return show(token)
+
+
+@share_bp.get("/<token>/a/<int:asset_id>/play")
+def play(token: str, asset_id: int) -> ResponseReturnValue:
+    """A shared video or sound streamed to the player (a view, like the preview), with Range requests;
+    never kept by shared caches, since the link may be revoked at any moment."""
+    rt = runtime()
+    public.limit("media")
+    with rt.db.session() as db:
+        link = sharelinks.open_link(db, token)
+        if link.password_hash and not _unlocked(link.id):
+            raise NotFound("asset not found")
+        sharelinks.require_member(rt, db, link, asset_id)
+        file = playback.deliver_playable(db, rt, sharelinks.SHARE_VIEWER, asset_id)
+    return send_ranged(replace(file, shared_cache=False), STABLE_PUBLIC)
 
 
 @share_bp.get("/<token>/a/<int:asset_id>/<preset>")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session
 
 from models import Asset, AssetVersion, BrandSettings
+from portal.media.presets import applies_to
 from portal.runtime import Runtime
 from portal.services.brand import hub as brand
 from portal.services.distribution import renditions
@@ -76,4 +77,11 @@ def public_asset(session: Session, asset_id: int) -> PublicAsset:
     version_id = served_version_id(ANONYMOUS, item)
     version = session.get(AssetVersion, version_id) if version_id else None
     settings = brand.get_settings(session)
-    return PublicAsset(item, version, settings, offered_presets(settings.public_presets, item.media_kind))
+    specs = renditions.preset_specs(session)
+    offered = [
+        name
+        for name in offered_presets(settings.public_presets, item.media_kind)
+        # only the channels that fit the kind: no print TIFF of a jingle, no 720p video of a photo
+        if name == renditions.ORIGINAL or (name in specs and applies_to(specs[name], item.media_kind))
+    ]
+    return PublicAsset(item, version, settings, offered)

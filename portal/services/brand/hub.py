@@ -34,7 +34,7 @@ from portal.services.governance.policy import (
 from portal.services.search.queries import SearchParams, parse_params, run_search
 
 SETTINGS_ID = 1
-KNOWN_PRESETS = ("thumb", "preview", "web", "print", "original")
+KNOWN_PRESETS = ("thumb", "preview", "web", "print", "original", "video-720", "video-1080", "audio-web")
 SECTION_KINDS = ("collection", "saved_search")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}

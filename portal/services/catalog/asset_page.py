@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models import Asset, AssetProduct, AssetVersion, AuditEvent, Product
+from portal.media.presets import applies_to
 from portal.services.catalog import assets as asset_service
 from portal.services.catalog import linking
 from portal.services.distribution import renditions
@@ -88,13 +89,16 @@ def asset_page(session: Session, viewer: Viewer, asset_id: int) -> AssetPage:
 def _channels(
     session: Session, viewer: Viewer, asset: Asset, version: AssetVersion | None
 ) -> list[tuple[str, str, str]]:
-    """The channel presets offered as downloads: images only, and only when the viewer may download."""
-    if version is None or version.width is None:
+    """The channel presets offered as downloads: those that fit the asset's kind (stills of pictures,
+    videos and vectors, web video and audio), and only when the viewer may download."""
+    if version is None or (version.width is None and asset.media_kind not in ("audio", "document")):
         return []
     return [
         (spec.name, spec.label or spec.name, spec.format.upper())
         for spec in renditions.list_presets(session, viewer)
-        if spec.name not in PREVIEW_PRESETS and can_download(viewer, asset, spec.name)
+        if spec.name not in PREVIEW_PRESETS
+        and applies_to(spec, asset.media_kind)
+        and can_download(viewer, asset, spec.name)
     ]
 
 

@@ -88,6 +88,8 @@ def version_to_dict(version: AssetVersion, *, include_private: bool) -> dict[str
         "has_icc": version.has_icc,
         "icc_description": version.icc_description,
         "embedded": version.embedded,
+        "facts": version.facts or {},  # duration, codecs, sample rate, pages, raw sensor size, ...
+        "renditions_in_progress": version.progress or {},
         "preview_state": version.preview_state,
         "preview_error": version.preview_error,
         "created_at": version.created_at.isoformat(),

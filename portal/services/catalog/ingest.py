@@ -297,6 +297,8 @@ def build_version(
         icc_description=info.icc_description,
         embedded=meta,
         private=info.private,
+        facts=info.facts,
+        content=info.content,
         preview_state=PreviewState.PENDING.value,
         uploaded_by_id=user_id,
     )

@@ -28,6 +28,7 @@ from models import Asset, AssetVersion, Package, PackageFile, PackageLine, Produ
 from models.base import utcnow
 from portal.errors import NotFound, PayloadTooLarge, PortalError, ValidationError
 from portal.media.filenames import dedupe, render_path, template_problems
+from portal.media.presets import applies_to
 from portal.media.zipstream import ZipStream
 from portal.runtime import Runtime
 from portal.services import outbox
@@ -218,6 +219,8 @@ def _files_for(
             asset, version = context.assets.get(asset_id), context.versions.get(version_id)
             if asset is None or version is None:
                 continue
+            if preset != renditions.ORIGINAL and not applies_to(specs[preset], asset.media_kind):
+                continue  # e.g. a 720p video preset for a still image: that file has no such rendition
             ext = _extension(version) if preset == renditions.ORIGINAL else specs[preset].extension
             values = renditions.name_values(asset, version, preset, ext, product)
             # "7310/22-B" is named as its file name spells it ("7310-22-B_1.jpg"), so the files link back.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from portal.media.presets import BUILTIN, PREVIEW_JOB_PRESETS, PresetSpec
 from portal.runtime import Runtime
 from portal.services import outbox
 from portal.services.catalog import linking
+from portal.services.distribution import av_jobs
 from portal.services.governance import audit
 from portal.services.governance.policy import (
     ANONYMOUS,
@@ -42,7 +44,9 @@ from portal.services.governance.policy import (
 log = logging.getLogger(__name__)
 ORIGINAL = "original"
 # Types a browser may render inline; everything else (SVG, HTML, PDF, TIFF ...) is sent as an attachment.
-INLINE_SAFE = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"})
+INLINE_SAFE = frozenset(
+    {"image/jpeg", "image/png", "image/webp", "image/gif", "image/avif", "video/mp4", "audio/mp4"}
+)
 _BUILD_LOCKS: dict[tuple[int, str], threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -172,7 +176,9 @@ def _lock_for(version_id: int, preset: str) -> threading.Lock:
         return _BUILD_LOCKS.setdefault((version_id, preset), threading.Lock())
 
 
-def ensure_rendition(rt: Runtime, version_id: int, spec: PresetSpec) -> BuiltRendition:
+def ensure_rendition(
+    rt: Runtime, version_id: int, spec: PresetSpec, progress: Callable[[float], None] | None = None
+) -> BuiltRendition:
     """The stored rendition of a version for a preset, built (once per process at a time) when missing or
     stale. NotFound for a missing version; RejectedFile when the source cannot be rendered."""
     fingerprint = spec.fingerprint(rt.settings.cmyk_profile_path)
@@ -186,7 +192,7 @@ def ensure_rendition(rt: Runtime, version_id: int, spec: PresetSpec) -> BuiltRen
             if version is None:
                 raise NotFound("no such version")
             source, credits = rt.blobs.path_for(version.sha256), _credits(version)
-        built = _render_and_store(rt, source, spec, credits)
+        built = _render_and_store(rt, source, spec, credits, progress)
         _upsert(rt, version_id, spec.name, fingerprint, built)
         return built
 
@@ -199,7 +205,13 @@ def _credits(version: AssetVersion) -> Credits:
     return Credits(str(creator) if creator else None, str(rights) if rights else None)
 
 
-def _render_and_store(rt: Runtime, source: Path, spec: PresetSpec, credits: Credits) -> BuiltRendition:
+def _render_and_store(
+    rt: Runtime,
+    source: Path,
+    spec: PresetSpec,
+    credits: Credits,
+    progress: Callable[[float], None] | None = None,
+) -> BuiltRendition:
     # Rendered into a temp file in the store's folder: a full-size print TIFF never sits in memory twice.
     with tempfile.NamedTemporaryFile(dir=rt.blobs.tmp_dir, prefix="rend-", suffix=".part") as tmp:
         result = render_preset(
@@ -209,6 +221,7 @@ def _render_and_store(rt: Runtime, source: Path, spec: PresetSpec, credits: Cred
             credits=credits,
             cmyk_profile=_cmyk_profile(rt),
             max_pixels=rt.settings.max_image_pixels,
+            progress=progress,
         )
         tmp.flush()
         blob = rt.blobs.put_file(Path(tmp.name))
@@ -240,12 +253,16 @@ def _upsert(rt: Runtime, version_id: int, preset: str, fingerprint: str, built: 
 
 # Channel presets built as soon as a version is approved, so partners' first downloads need not wait
 # (presets have no per-preset flag; the rest are built on first request and cached).
-PREBUILD_PRESETS = ("web", "print")
+PREBUILD_PRESETS = ("web", "print", "video-720", "audio-web")
 
 
 def schedule_prebuilt(session: Session, version_id: int) -> list[str]:
-    """Record background builds of the pre-built channel presets that exist; returns their names."""
-    names = [n for n in PREBUILD_PRESETS if n in preset_specs(session)]
+    """Record background builds of the pre-built channel presets that exist and fit the version's kind;
+    returns their names."""
+    version = session.get(AssetVersion, version_id)
+    kind = version.asset.media_kind if version is not None else "image"
+    specs = preset_specs(session)
+    names = [n for n in PREBUILD_PRESETS if n in specs and preset_rules.applies_to(specs[n], kind)]
     if names:
         schedule(session, version_id, names)
     return names
@@ -327,6 +344,10 @@ def deliver(
             mime in INLINE_SAFE, asset.id, version.id, ORIGINAL, shared,
         )  # fmt: skip
     spec = get_preset(session, preset)
+    if not preset_rules.applies_to(spec, asset.media_kind):
+        raise NotFound(f"preset {preset!r} does not apply to {asset.media_kind} files")
+    if spec.format in preset_rules.AV_FORMATS:
+        av_jobs.built_or_scheduled(session, rt, version, spec)
     built = ensure_rendition(rt, version.id, spec)
     values = file_name_values(session, asset, version, spec.name, spec.extension)
     name = render_filename(spec.filename_template, values)
