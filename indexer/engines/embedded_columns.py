@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from indexer.engines.embedded_vectors import Compact, load_compact
+
 IntArray = npt.NDArray[np.int64]
 FEW_VALUES = 3
 SPARSE = 8  # below 1 row in SPARSE, facet counting gathers the rows' entries
@@ -130,6 +132,7 @@ class Columns:
     docs: DocSource
     names_path: Path | None = None
     _names: list[str] | None = field(default=None, repr=False)
+    compact: Compact | None = None  # projected vectors for the candidate scan (big parts only)
 
     @property
     def n(self) -> int:
@@ -246,4 +249,5 @@ def load_columns(directory: Path) -> Columns:
         vectors,
         docs,
         directory / "names.json",
+        compact=load_compact(directory) if vectors is not None else None,
     )
