@@ -31,8 +31,8 @@ MIN_ENERGY = 0.5
 FIT_SAMPLE = 50_000
 CHUNK = 65_536
 # Candidates re-ranked exactly: at least this many, and at least this multiple of the rows wanted.
-MIN_CANDIDATES = 1_000
-CANDIDATE_FACTOR = 16
+MIN_CANDIDATES = 200
+CANDIDATE_FACTOR = 8
 
 
 @dataclass(frozen=True)
