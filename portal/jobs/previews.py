@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AssetVersion, PreviewState, Rendition
 from portal.errors import RejectedFile
 from portal.jobs.registry import task
-from portal.media.render import DEFAULT_PREVIEWS, render_from_base, render_previews
+from portal.media.render import DEFAULT_PREVIEWS, RenderedImage, render_from_base, render_previews
 from portal.runtime import Runtime
 from portal.services import outbox
 from portal.services.vision.model import vision_enabled
+from portal.services.vision.pipeline import SOURCE_PRESET
+from portal.storage.blobstore import StoredBlob
 
 log = logging.getLogger(__name__)
 PREVIEW_NAMES = tuple(spec.name for spec in DEFAULT_PREVIEWS)
@@ -40,6 +43,7 @@ def build_previews(rt: Runtime, version_id: int, force: bool = False) -> None:
         _set_state(rt, version_id, PreviewState.NONE, exc.message)
         return
     stored = [(r, rt.blobs.put_bytes(r.data)) for r in rendered]
+    _hand_frame(rt, seed, stored)  # before the commit: an eager vision job runs right after it
     with rt.db.transaction() as session:
         version = session.get(AssetVersion, version_id)
         if version is None:
@@ -59,6 +63,19 @@ def build_previews(rt: Runtime, version_id: int, force: bool = False) -> None:
         version.preview_state = PreviewState.READY
         version.preview_error = None
         _queue_embedding(rt, session, version_id)
+
+
+def _hand_frame(
+    rt: Runtime, seed: Image.Image | None, stored: list[tuple[RenderedImage, StoredBlob]]
+) -> None:
+    """With vision on, keep the decoded frame the preview JPEG was encoded from for the vision job (same
+    process), so it need not decode the preview again. Only an opaque RGB frame at the preview's exact size
+    qualifies: the model then sees the pixels the JPEG holds, less the encoding loss."""
+    if seed is None or seed.mode != "RGB" or not vision_enabled(rt.settings):
+        return
+    for image, blob in stored:
+        if image.name == SOURCE_PRESET and (image.width, image.height) == seed.size:
+            rt.vision_frames.put(blob.sha256, seed)
 
 
 def _queue_embedding(rt: Runtime, session: Session, version_id: int) -> None:
