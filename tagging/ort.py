@@ -59,10 +59,12 @@ def _file_hash(path: str, size: int, mtime_ns: int) -> str:
 
 
 def cache_folder(weights: str | Path, cache_dir: str | None = None) -> Path:
-    """Where exported graphs live: ``<cache_dir>/onnx`` when given, else an ``onnx`` folder next to the
-    weights file, else ``~/.cache/assetport/onnx`` (the first that can be written)."""
-    candidates = [Path(cache_dir) / "onnx"] if cache_dir else []
-    candidates += [Path(weights).resolve().parent / "onnx", Path.home() / ".cache" / "assetport" / "onnx"]
+    """Where exported graphs live: an ``onnx`` folder next to the weights file (shared by every instance
+    using those weights), else ``<cache_dir>/onnx``, else ``~/.cache/assetport/onnx`` (the first that
+    can be written)."""
+    candidates = [Path(weights).resolve().parent / "onnx"]
+    candidates += [Path(cache_dir) / "onnx"] if cache_dir else []
+    candidates.append(Path.home() / ".cache" / "assetport" / "onnx")
     for folder in candidates:
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -185,8 +187,16 @@ def prepare_graph(
     except OSError as exc:
         raise OrtUnavailable(f"cannot hash weights {weights}: {exc}") from exc
     path = graph_path(cache_folder(weights, cache_dir), model_id, part, digest)
-    graph = OrtGraph(build(path), threads)
-    graph.session()
+    try:
+        graph = OrtGraph(build(path), threads)
+        graph.session()
+    except OrtUnavailable:
+        if not path.exists():
+            raise
+        log.warning("cached ONNX graph %s cannot be opened; exporting it again", path)
+        path.unlink(missing_ok=True)
+        graph = OrtGraph(build(path), threads)
+        graph.session()
     return graph
 
 

@@ -230,38 +230,47 @@ def test_onnx_runtime_vectors_match_open_clip(embedder: ClipEmbedder, reference:
     assert _cosines(embedder.embed_texts(texts), text_ref).min() >= 0.999
 
 
+def _own_copy(checkpoint: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / checkpoint.name
+    copy.write_bytes(checkpoint.read_bytes())
+    return copy
+
+
 def test_onnx_graphs_are_cached_by_weights_hash(tiny_checkpoint: Path, tmp_path: Path) -> None:
-    """Graphs are exported once per model id and weights hash; other weights get their own files; the torch
-    runtime exports nothing and gives the same vectors."""
-    cache = tmp_path / "cache"
-    first = ClipEmbedder(TINY, str(tiny_checkpoint), threads=1, cache_dir=str(cache)).load()
-    files = sorted((cache / "onnx").glob("*.onnx"))
+    """Graphs are exported once, next to the weights, per model id and weights hash; other weights get
+    their own files; the torch runtime exports nothing and gives the same vectors."""
+    weights = _own_copy(tiny_checkpoint, tmp_path / "w")
+    cache = tmp_path / "w" / "onnx"
+    first = ClipEmbedder(TINY, str(weights), threads=1, cache_dir=str(tmp_path / "c")).load()
+    files = sorted(cache.glob("*.onnx"))
     assert len(files) == 2 and {f.name.split(".")[-4] for f in files} == {"image", "text"}
     stamps = [f.stat().st_mtime_ns for f in files]
-    again = ClipEmbedder(TINY, str(tiny_checkpoint), threads=1, cache_dir=str(cache)).load()
-    assert [f.stat().st_mtime_ns for f in sorted((cache / "onnx").glob("*.onnx"))] == stamps
+    again = ClipEmbedder(TINY, str(weights), threads=1).load()
+    assert [f.stat().st_mtime_ns for f in sorted(cache.glob("*.onnx"))] == stamps
     images = _images(3)
     assert np.allclose(first.embed_images(images), again.embed_images(images), atol=1e-6)
 
     torch.manual_seed(11)
     other_model, _, _ = open_clip.create_model_and_transforms(TINY)
-    other = tmp_path / "other.pt"
+    other = tmp_path / "w" / "other.pt"
     torch.save(other_model.state_dict(), other)
-    ClipEmbedder(TINY, str(other), threads=1, cache_dir=str(cache)).load()
-    assert len(list((cache / "onnx").glob("*.onnx"))) == 4
+    ClipEmbedder(TINY, str(other), threads=1).load()
+    assert len(list(cache.glob("*.onnx"))) == 4
 
-    torch_dir = str(tmp_path / "t")
-    plain = ClipEmbedder(TINY, str(tiny_checkpoint), threads=1, cache_dir=torch_dir, runtime="torch")
+    plain_weights = _own_copy(tiny_checkpoint, tmp_path / "t")
+    plain = ClipEmbedder(TINY, str(plain_weights), threads=1, runtime="torch")
     assert plain.load().inference_runtime == "torch" and not (tmp_path / "t" / "onnx").exists()
     assert _cosines(plain.embed_images(images), first.embed_images(images)).min() >= 0.999
 
 
-def test_corrupt_graph_falls_back_to_torch(tiny_checkpoint: Path, tmp_path: Path) -> None:
-    """A damaged cached graph is not fatal: the model runs on torch."""
-    cache = tmp_path / "cache"
-    ClipEmbedder(TINY, str(tiny_checkpoint), threads=1, cache_dir=str(cache)).load()
-    for path in (cache / "onnx").glob("*.onnx"):
+def test_corrupt_graph_is_exported_again(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    """A damaged cached graph is not fatal: it is exported again."""
+    weights = _own_copy(tiny_checkpoint, tmp_path / "w")
+    ClipEmbedder(TINY, str(weights), threads=1).load()
+    for path in (tmp_path / "w" / "onnx").glob("*.onnx"):
         path.write_bytes(b"not a graph")
-    broken = ClipEmbedder(TINY, str(tiny_checkpoint), threads=1, cache_dir=str(cache)).load()
-    assert broken.inference_runtime == "torch"
-    assert broken.embed_images(_images(2)).shape == (2, 32)
+    mended = ClipEmbedder(TINY, str(weights), threads=1).load()
+    assert mended.inference_runtime == "onnx"
+    assert mended.embed_images(_images(2)).shape == (2, 32)
+    assert all(p.read_bytes() != b"not a graph" for p in (tmp_path / "w" / "onnx").glob("*.onnx"))
