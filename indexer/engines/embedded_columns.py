@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from indexer.engines.embedded_vectors import Compact, load_compact
+from indexer.engines.embedded_vectors import Compact, load_compact, open_full_vectors
 
 IntArray = npt.NDArray[np.int64]
 FEW_VALUES = 3
@@ -234,9 +234,7 @@ def load_columns(directory: Path) -> Columns:
     vectors = None
     if meta["vectors"] and meta["dim"]:
         shape = (meta["vectors"], meta["dim"])
-        vectors = np.memmap(directory / "vectors.f32", dtype=np.float32, mode="r", shape=shape).view(
-            np.ndarray
-        )
+        vectors = open_full_vectors(directory / "vectors.f32", *shape)
     docs = DocSource(directory / "docs.jsonl", arr("doc_start"), arr("doc_end"))
     return Columns(
         arr("ids"),

@@ -12,6 +12,7 @@ projection cannot hold: less than ``MIN_ENERGY`` of the energy) is scanned exact
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +32,8 @@ MIN_ENERGY = 0.5
 FIT_SAMPLE = 50_000
 CHUNK = 65_536
 # Candidates re-ranked exactly: at least this many, and at least this multiple of the rows wanted.
-MIN_CANDIDATES = 200
-CANDIDATE_FACTOR = 8
+MIN_CANDIDATES = 500
+CANDIDATE_FACTOR = 16
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,17 @@ def load_compact(directory: Path) -> Compact | None:
     if not (proj.exists() and vecs.exists()):
         return None
     return Compact(np.load(proj), np.load(vecs, mmap_mode="r").view(np.ndarray))
+
+
+def open_full_vectors(path: Path, rows: int, dim: int) -> F32:
+    """The full float32 vectors of a part, memory-mapped for random access: the kernel is told not to read
+    ahead or map neighbouring pages, so re-ranking a few hundred candidates keeps only their pages
+    resident instead of pulling in the whole file over time."""
+    mapped = np.memmap(path, dtype=np.float32, mode="r", shape=(rows, dim))
+    handle = getattr(mapped, "_mmap", None)
+    if handle is not None and hasattr(mmap, "MADV_RANDOM"):
+        handle.madvise(mmap.MADV_RANDOM)
+    return mapped.view(np.ndarray)
 
 
 def exact_similarities(vectors: F32, positions: IntArray, vector: F32, full_share: float) -> FloatArray:
