@@ -13,6 +13,7 @@ projection cannot hold: less than ``MIN_ENERGY`` of the energy) is scanned exact
 from __future__ import annotations
 
 import mmap
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,7 @@ class Compact:
 
     projection: F32  # (dim, r)
     vectors: F32  # (rows, r)
+    full_path: Path | None = None  # the part's float32 vectors, read by row for the re-rank
 
     @property
     def nbytes(self) -> int:
@@ -87,7 +89,24 @@ def load_compact(directory: Path) -> Compact | None:
     proj, vecs = directory / "compact.proj.npy", directory / "compact.vectors.npy"
     if not (proj.exists() and vecs.exists()):
         return None
-    return Compact(np.load(proj), np.load(vecs, mmap_mode="r").view(np.ndarray))
+    full = directory / "vectors.f32"
+    return Compact(
+        np.load(proj), np.load(vecs, mmap_mode="r").view(np.ndarray), full if full.exists() else None
+    )
+
+
+def read_rows(path: Path, rows: IntArray, dim: int) -> F32:
+    """Rows of a float32 matrix file by positioned reads (ascending ``rows`` read best): the candidates'
+    bytes come from the page cache without mapping the file into the process, whose resident memory then
+    holds the compact matrix only, however many queries ran."""
+    out = np.empty((len(rows), dim), dtype=np.float32)
+    size = dim * 4
+    view = out.data.cast("B")
+    with open(path, "rb", buffering=0) as fh:
+        fd = fh.fileno()
+        for i, row in enumerate(rows.tolist()):
+            os.preadv(fd, [view[i * size : (i + 1) * size]], row * size)
+    return out
 
 
 def open_full_vectors(path: Path, rows: int, dim: int) -> F32:
@@ -127,5 +146,9 @@ def best_positions(
     approx = exact_similarities(compact.vectors, positions, query, full_share)
     chosen = np.argpartition(-approx, keep - 1)[:keep]
     chosen.sort()  # ascending positions: the gather walks the file forwards
-    exact = np.asarray(vectors[positions[chosen]] @ vector, dtype=np.float64)
+    wanted_rows = positions[chosen]
+    full = (
+        read_rows(compact.full_path, wanted_rows, len(vector)) if compact.full_path else vectors[wanted_rows]
+    )
+    exact = np.asarray(full @ vector, dtype=np.float64)
     return chosen.astype(np.int64), exact
