@@ -59,6 +59,12 @@ def main() -> None:
         print("\n".join(f"  note: {n}" for n in models["notes"]))
         print(f"results: {write_results('vision_models', models['rows'], notes=models['notes'])}")
 
+        from bench import vision_vectors
+
+        vectors = vision_vectors.run(quick=args.quick)
+        print_table("Find similar on compact vectors (embedded engine kNN core)", vectors)
+        print(f"results: {write_results('vision_vectors', vectors)}")
+
         rows = vision_jobs.run(quick=args.quick)["rows"]
         print_table("Vision jobs: tagging throughput and find-similar latency", rows)
         print(f"results: {write_results('vision_jobs', rows)}")

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PIL import Image, ImageOps
 from sqlalchemy import insert, select
 
 from bench.common import fresh_runtime
 from bench.search import corpus, p95, timed
+from bench.vision_vectors import realistic_vectors
 from indexer.engines import open_engine
 from models import Asset, Role
 from portal.cli import DEMO_DIR
@@ -134,12 +134,10 @@ def tagging_rows(quick: bool, rounds: int = 3) -> list[dict[str, Any]]:
 
 
 def _vector_corpus(n: int) -> Iterator[dict[str, Any]]:
-    rng = np.random.default_rng(11)
-    block = np.zeros((0, PACKAGED_DIM), dtype=np.float32)
+    # Image-embedding-like vectors (clusters, decaying spectrum): the engine keeps its compact form for them.
+    vectors = realistic_vectors(n)
     for i, doc in enumerate(corpus(n)):
-        if i % 10_000 == 0:
-            block = rng.standard_normal((10_000, PACKAGED_DIM), dtype=np.float32)
-        doc["vector"] = block[i % 10_000].tolist()
+        doc["vector"] = vectors[i].tolist()
         # The reference assets (stored in the database too) are released to partners; the rest keep the
         # corpus's realistic mix of states, so the partner filter leaves a large share of the 100k.
         if i < 500:

@@ -48,6 +48,9 @@ class Runtime:
     blobs: BlobStore
     queue: JobQueue = field(init=False)
     preview_seeds: PreviewSeeds = field(default_factory=PreviewSeeds)
+    # Decoded preview frames handed from the preview job to the vision job in the same process (keyed by
+    # the preview blob's hash): the vision job then skips decoding the preview JPEG.
+    vision_frames: PreviewSeeds = field(default_factory=lambda: PreviewSeeds(capacity=48))
     cache: TTLCache = field(default_factory=TTLCache)
     _search: SearchEngine | None = field(default=None, init=False, repr=False)
     _search_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)

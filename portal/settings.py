@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     clip_model: str = "ViT-B-32"
     clip_pretrained: str = "laion2b_s34b_b79k"
     vision_threads: int = 0
+    # Where the forward passes run: onnx (ONNX Runtime, graphs exported once from the torch weights into
+    # <instance>/models/onnx; torch is the fallback) or torch.
+    vision_runtime: str = "onnx"
     # Cosine from which a new image is flagged as a near-duplicate (0 = the model's calibrated default).
     vision_duplicate_threshold: float = 0.0
 

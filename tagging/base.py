@@ -86,10 +86,12 @@ def normalize_rows(matrix: NDArray[np.floating]) -> Vectors:
 @dataclass(frozen=True)
 class VisionConfig:
     """Which model to load: ``kind`` is ``auto|clip|packaged|off``; CLIP's model name and pretrained tag
-    or local checkpoint path; a thread bound for torch; a cache folder for downloaded weights."""
+    or local checkpoint path; a thread bound for torch and ONNX Runtime; a cache folder for downloaded
+    weights (and exported ONNX graphs); ``runtime`` ``onnx`` (default, torch as fallback) or ``torch``."""
 
     kind: str = "auto"
     clip_model: str = "ViT-B-32"
     clip_pretrained: str = "laion2b_s34b_b79k"
     threads: int = 0
     cache_dir: str | None = None
+    runtime: str = "onnx"

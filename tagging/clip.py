@@ -29,6 +29,7 @@ import open_clip
 import torch
 from PIL import Image
 
+from tagging import ort
 from tagging.base import ModelUnavailable, Vectors, chunks, flatten_rgb, normalize_rows
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,17 @@ class ClipEmbedder:
     supports_text = True
 
     def __init__(
-        self, model_name: str, pretrained: str, threads: int = 0, cache_dir: str | None = None
+        self,
+        model_name: str,
+        pretrained: str,
+        threads: int = 0,
+        cache_dir: str | None = None,
+        runtime: str = "onnx",
     ) -> None:
         self.model_name = model_name
+        self.runtime = runtime
+        self._image_graph: ort.OrtGraph | None = None
+        self._text_graph: ort.OrtGraph | None = None
         self.pretrained = pretrained
         self.threads = threads
         self.cache_dir = cache_dir
@@ -111,8 +120,54 @@ class ClipEmbedder:
             # a corrupt or foreign checkpoint surfaces as any of these from torch.load / load_state_dict
             raise ModelUnavailable(f"CLIP {self.model_name} weights {self.pretrained!r}: {exc}") from exc
         model.eval()
+        if self.runtime == "onnx":
+            self._image_graph, self._text_graph = self._onnx_graphs(model, weights, tokenizer)
         self._preprocess, self._tokenizer, self._model = preprocess, tokenizer, model
-        log.info("loaded CLIP %s (%s), %d threads", self.model_name, self.model_id, torch.get_num_threads())
+        log.info(
+            "loaded CLIP %s (%s) on %s, %d threads",
+            self.model_name,
+            self.model_id,
+            self.inference_runtime,
+            torch.get_num_threads(),
+        )
+
+    @property
+    def inference_runtime(self) -> str:
+        """``onnx`` when the image tower runs in ONNX Runtime, else ``torch``."""
+        return "onnx" if self._image_graph is not None else "torch"
+
+    def _onnx_graphs(
+        self, model: Any, weights: str, tokenizer: Callable[[list[str]], torch.Tensor]
+    ) -> tuple[ort.OrtGraph | None, ort.OrtGraph | None]:
+        """Both towers exported (once, cached by model id and weights hash) and opened in ONNX Runtime;
+        (None, None) keeps torch."""
+        size = model.visual.image_size
+        height, width = (size, size) if isinstance(size, int) else size
+        towers = (
+            ("image", _Tower(model, "encode_image"), (torch.zeros(2, 3, height, width),)),
+            ("text", _Tower(model, "encode_text"), (tokenizer(["a photo", "two"]),)),
+        )
+        graphs: list[ort.OrtGraph] = []
+        try:
+            for part, tower, example in towers:
+                graphs.append(
+                    ort.prepare_graph(
+                        weights=weights,
+                        cache_dir=self.cache_dir,
+                        model_id=self.model_id,
+                        part=part,
+                        build=lambda path, t=tower, e=example, p=part: ort.export_once(  # type: ignore[misc]
+                            path, t, e, [p], ["embedding"]
+                        ),
+                        threads=self.threads,
+                    )
+                )
+        except ort.OrtUnavailable as exc:
+            log.warning("CLIP: ONNX Runtime unavailable (%s); running on torch", exc)
+            return None, None
+        finally:
+            model.eval()
+        return graphs[0], graphs[1]
 
     def _resolve_weights(self) -> tuple[str, dict[str, Any]]:
         """A local path to the weights plus the tag's preprocessing options; never waits on a dead network."""
@@ -155,6 +210,8 @@ class ClipEmbedder:
     def embed_tensor(self, batch: torch.Tensor) -> Vectors:
         """Unit image vectors for an already preprocessed batch (one forward pass)."""
         self.load()
+        if self._image_graph is not None:
+            return normalize_rows(self._image_graph.run({"image": batch.float().numpy()})[0])
         with torch.inference_mode():
             features = self._model.encode_image(batch)
         return normalize_rows(features.float().numpy())
@@ -174,8 +231,12 @@ class ClipEmbedder:
         assert self._tokenizer is not None
         parts = []
         for part in chunks(list(texts), self.batch_size * 4):
+            tokens = self._tokenizer(list(part))
+            if self._text_graph is not None:
+                parts.append(self._text_graph.run({"text": tokens.numpy()})[0].astype(np.float32))
+                continue
             with torch.inference_mode():
-                parts.append(self._model.encode_text(self._tokenizer(list(part))).float().numpy())
+                parts.append(self._model.encode_text(tokens).float().numpy())
         return normalize_rows(np.concatenate(parts))
 
     @property
@@ -186,7 +247,24 @@ class ClipEmbedder:
 
     def describe(self) -> str:
         """One line for the admin page."""
-        return f"CLIP {self.model_name} ({self.model_id}), {self.dim}-d, text search enabled"
+        return (
+            f"CLIP {self.model_name} ({self.model_id}), {self.dim}-d, text search enabled, "
+            f"runs on {self.inference_runtime}"
+        )
+
+
+class _Tower(torch.nn.Module):
+    """One of CLIP's towers (``encode_image`` or ``encode_text``) as a module, for the export."""
+
+    def __init__(self, model: Any, method: str) -> None:
+        super().__init__()
+        self.model = model
+        self.method = method
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The tower's unnormalised embedding."""
+        out: torch.Tensor = getattr(self.model, self.method)(x)
+        return out
 
 
 def _looks_like_path(value: str) -> bool:

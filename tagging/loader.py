@@ -59,7 +59,9 @@ def _load(kind: str, config: VisionConfig) -> Any:
     if kind in ("auto", "clip"):
         from tagging.clip import ClipEmbedder
 
-        clip = ClipEmbedder(config.clip_model, config.clip_pretrained, config.threads, config.cache_dir)
+        clip = ClipEmbedder(
+            config.clip_model, config.clip_pretrained, config.threads, config.cache_dir, config.runtime
+        )
         try:
             clip.load()
         except ModelUnavailable as exc:
@@ -78,7 +80,7 @@ def _load(kind: str, config: VisionConfig) -> Any:
 def _packaged(config: VisionConfig, note: str) -> Any:
     from tagging.packaged import PackagedEmbedder
 
-    packaged = PackagedEmbedder(threads=config.threads).load()
+    packaged = PackagedEmbedder(config.threads, config.runtime, config.cache_dir).load()
     packaged.selection_note = note
     log.info("vision model: using %s (%s)", packaged.model_id, note)
     return packaged

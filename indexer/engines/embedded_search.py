@@ -18,6 +18,7 @@ import numpy.typing as npt
 from indexer.analysis import RELAX_BELOW
 from indexer.engines.embedded_columns import BoolArray, Columns, IntArray
 from indexer.engines.embedded_match import Expanded
+from indexer.engines.embedded_vectors import best_positions, exact_similarities
 from indexer.query import (
     FacetValue,
     Permission,
@@ -109,13 +110,17 @@ def _top_rows(
     return idx[order]
 
 
-def _similarities(cols: Columns, rows: IntArray, vector: npt.NDArray[np.float32]) -> FloatArray:
+def _similarities(
+    cols: Columns, rows: IntArray, vector: npt.NDArray[np.float32], wanted: int
+) -> tuple[IntArray, FloatArray]:
+    """Indexes into ``rows`` that can be among the ``wanted`` best, with their exact cosines: every row
+    without compact vectors, else the candidates of the compact scan re-ranked in full precision."""
     if not len(rows) or cols.vectors is None:
-        return np.zeros(len(rows), dtype=np.float64)
+        return np.arange(len(rows)), np.zeros(len(rows), dtype=np.float64)
     positions = cols.vec_pos[rows]
-    if len(positions) > FULL_PRODUCT_SHARE * len(cols.vectors):
-        return np.asarray((cols.vectors @ vector)[positions], dtype=np.float64)
-    return np.asarray(cols.vectors[positions] @ vector, dtype=np.float64)
+    if cols.compact is not None:
+        return best_positions(cols.compact, cols.vectors, positions, vector, wanted, FULL_PRODUCT_SHARE)
+    return np.arange(len(rows)), exact_similarities(cols.vectors, positions, vector, FULL_PRODUCT_SHARE)
 
 
 def _evaluate(
@@ -162,9 +167,9 @@ def _evaluate(
     rows_out, top_scores = np.zeros(0, dtype=np.int64), None
     ids = cols.ids[idx]
     if sort == "relevance" and vector is not None:
-        sims = _similarities(cols, idx, vector)
-        best = _top_rows(np.arange(len(idx)), -sims, ids, k, skip)
-        rows_out, top_scores = idx[best], sims[best]
+        chosen, sims = _similarities(cols, idx, vector, k)
+        best = _top_rows(np.arange(len(chosen)), -sims, ids[chosen], k, skip)
+        rows_out, top_scores = idx[chosen][best], sims[best]
     elif sort == "newest":
         rows_out = _top_rows(idx, -cols.created[idx], -ids, k, skip)
     elif sort == "oldest":

@@ -6,6 +6,7 @@ import logging
 import tempfile
 from pathlib import Path
 
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,8 @@ from portal.runtime import Runtime
 from portal.services import outbox
 from portal.services.search import sync as search_sync
 from portal.services.vision.model import vision_enabled
+from portal.services.vision.pipeline import SOURCE_PRESET
+from portal.storage.blobstore import StoredBlob
 
 log = logging.getLogger(__name__)
 PREVIEW_NAMES = tuple(spec.name for spec in DEFAULT_PREVIEWS)
@@ -57,6 +60,7 @@ def build_previews(rt: Runtime, version_id: int, force: bool = False) -> None:
         return
     rendered.extend(_filmstrip(rt, sha))
     stored = [(r, rt.blobs.put_bytes(r.data)) for r in rendered]
+    _hand_frame(rt, seed, stored)  # before the commit: an eager vision job runs right after it
     with rt.db.transaction() as session:
         version = session.get(AssetVersion, version_id)
         if version is None:
@@ -104,6 +108,19 @@ def _filmstrip(rt: Runtime, sha: str) -> list[RenderedImage]:
         log.debug("no filmstrip for %s: %s", sha, exc.message)
         return []
     return render_from_base(strip, (FILMSTRIP_SPEC,))
+
+
+def _hand_frame(
+    rt: Runtime, seed: Image.Image | None, stored: list[tuple[RenderedImage, StoredBlob]]
+) -> None:
+    """With vision on, keep the decoded frame the preview JPEG was encoded from for the vision job (same
+    process), so it need not decode the preview again. Only an opaque RGB frame at the preview's exact size
+    qualifies: the model then sees the pixels the JPEG holds, less the encoding loss."""
+    if seed is None or seed.mode != "RGB" or not vision_enabled(rt.settings):
+        return
+    for image, blob in stored:
+        if image.name == SOURCE_PRESET and (image.width, image.height) == seed.size:
+            rt.vision_frames.put(blob.sha256, seed)
 
 
 def _queue_embedding(rt: Runtime, session: Session, version_id: int) -> None:

@@ -9,13 +9,24 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from indexer.query import PortalQuery
-from models import Asset, AssetEmbedding, AssetTag, AuditEvent, DuplicateFlag, Role, TagSuggestion
+from models import (
+    Asset,
+    AssetEmbedding,
+    AssetTag,
+    AuditEvent,
+    DuplicateFlag,
+    Rendition,
+    Role,
+    TagSuggestion,
+)
 from models.vision import DuplicateState, SuggestionState
 from portal.jobs.bootstrap import build_runtime
 from portal.jobs.registry import run_task
+from portal.media.seeds import PreviewSeeds
 from portal.runtime import Runtime
 from portal.services.accounts.users import create_user
 from portal.services.catalog.ingest import ingest_file
@@ -23,7 +34,7 @@ from portal.services.governance.policy import Viewer
 from portal.services.vision import duplicates as vision_duplicates
 from portal.services.vision import tags as vision_tags
 from portal.services.vision.model import embedder
-from portal.services.vision.pipeline import embed_versions, select_for_tagging
+from portal.services.vision.pipeline import decode_image, embed_versions, select_for_tagging
 from portal.settings import Settings
 from tests.vision_fixtures import picture, tiny_clip_overrides
 
@@ -200,3 +211,34 @@ def test_model_switch_re_embeds_everything(tmp_path: Path, database_url: str, cl
         assert len(select_for_tagging(second, new_model, missing=False, embedded=True)) == 2
     finally:
         second.close()
+
+
+class _CountingFrames(PreviewSeeds):
+    """The runtime's frame handoff, counting the frames the vision job actually took."""
+
+    def __init__(self) -> None:
+        super().__init__(capacity=48)
+        self.hits = 0
+
+    def take(self, sha256: str) -> Image.Image | None:
+        frame = super().take(sha256)
+        self.hits += frame is not None
+        return frame
+
+
+def test_vision_job_uses_the_decoded_preview_frame(vrt: Runtime, tmp_path: Path) -> None:
+    """Decode once: in one process the vision job embeds the frame the preview was encoded from instead of
+    decoding the preview again, and the vector equals the one from the decoded preview JPEG."""
+    frames = _CountingFrames()
+    vrt.vision_frames = frames
+    asset_id = ingest(vrt, tmp_path, "photo.jpg", "noise", size=(2400, 1800))
+    assert frames.hits == 1 and len(frames) == 0
+    with vrt.db.session() as session:
+        version_id = session.get(Asset, asset_id).current_version_id  # type: ignore[union-attr]
+        stored = session.scalars(select(AssetEmbedding).where(AssetEmbedding.version_id == version_id)).one()
+        preview = session.scalars(
+            select(Rendition).where(Rendition.version_id == version_id, Rendition.preset == "preview")
+        ).one()
+    from_jpeg = embedder(vrt.settings).embed_images([decode_image(vrt, preview.sha256)])[0]
+    assert frames.hits == 1  # nothing left to take: that one decoded the JPEG
+    assert float(np.dot(stored.array(), from_jpeg)) >= 0.999

@@ -203,6 +203,13 @@ def test_index_mapping() -> None:
     assert "vector" not in props
     assert index_mapping(512)["properties"]["vector"]["type"] == "knn_vector"
     assert index_mapping(512)["properties"]["vector"]["dimension"] == 512
+    # Compact vectors: Lucene HNSW with cosine and its 7-bit scalar quantizer (pinned).
+    assert index_mapping(1280)["properties"]["vector"]["method"] == {
+        "name": "hnsw",
+        "space_type": "cosinesimil",
+        "engine": "lucene",
+        "parameters": {"encoder": {"name": "sq", "parameters": {"bits": 7}}},
+    }
 
 
 def _hit(i: int) -> SearchHit:

@@ -210,3 +210,67 @@ def test_prepare_then_analyze_prepared_equals_analyze(embedder: ClipEmbedder) ->
     assert np.allclose(split.vectors, whole.vectors, atol=1e-6)
     assert np.allclose(split.scores, whole.scores, atol=1e-6)
     assert tagger.analyze_prepared([]).vectors.shape == (0, 32)
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def test_onnx_runtime_vectors_match_open_clip(embedder: ClipEmbedder, reference: tuple) -> None:
+    """The default runtime is ONNX Runtime; both towers agree with open_clip's encode_image(preprocess(img))
+    and encode_text(tokenize(t)) to cosine >= 0.999 (fp32)."""
+    model, preprocess, tokenizer = reference
+    assert embedder.inference_runtime == "onnx" and "runs on onnx" in embedder.describe()
+    images = _images(7)
+    texts = ["a red sneaker on white", "blue t-shirt", "a bottle of orange juice", "x"]
+    with torch.no_grad():
+        image_ref = model.encode_image(torch.stack([preprocess(i) for i in images])).numpy()
+        text_ref = model.encode_text(tokenizer(texts)).numpy()
+    assert _cosines(embedder.embed_images(images), image_ref).min() >= 0.999
+    assert _cosines(embedder.embed_texts(texts), text_ref).min() >= 0.999
+
+
+def _own_copy(checkpoint: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / checkpoint.name
+    copy.write_bytes(checkpoint.read_bytes())
+    return copy
+
+
+def test_onnx_graphs_are_cached_by_weights_hash(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    """Graphs are exported once, next to the weights, per model id and weights hash; other weights get
+    their own files; the torch runtime exports nothing and gives the same vectors."""
+    weights = _own_copy(tiny_checkpoint, tmp_path / "w")
+    cache = tmp_path / "w" / "onnx"
+    first = ClipEmbedder(TINY, str(weights), threads=1, cache_dir=str(tmp_path / "c")).load()
+    files = sorted(cache.glob("*.onnx"))
+    assert len(files) == 2 and {f.name.split(".")[-4] for f in files} == {"image", "text"}
+    stamps = [f.stat().st_mtime_ns for f in files]
+    again = ClipEmbedder(TINY, str(weights), threads=1).load()
+    assert [f.stat().st_mtime_ns for f in sorted(cache.glob("*.onnx"))] == stamps
+    images = _images(3)
+    assert np.allclose(first.embed_images(images), again.embed_images(images), atol=1e-6)
+
+    torch.manual_seed(11)
+    other_model, _, _ = open_clip.create_model_and_transforms(TINY)
+    other = tmp_path / "w" / "other.pt"
+    torch.save(other_model.state_dict(), other)
+    ClipEmbedder(TINY, str(other), threads=1).load()
+    assert len(list(cache.glob("*.onnx"))) == 4
+
+    plain_weights = _own_copy(tiny_checkpoint, tmp_path / "t")
+    plain = ClipEmbedder(TINY, str(plain_weights), threads=1, runtime="torch")
+    assert plain.load().inference_runtime == "torch" and not (tmp_path / "t" / "onnx").exists()
+    assert _cosines(plain.embed_images(images), first.embed_images(images)).min() >= 0.999
+
+
+def test_corrupt_graph_is_exported_again(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    """A damaged cached graph is not fatal: it is exported again."""
+    weights = _own_copy(tiny_checkpoint, tmp_path / "w")
+    ClipEmbedder(TINY, str(weights), threads=1).load()
+    for path in (tmp_path / "w" / "onnx").glob("*.onnx"):
+        path.write_bytes(b"not a graph")
+    mended = ClipEmbedder(TINY, str(weights), threads=1).load()
+    assert mended.inference_runtime == "onnx"
+    assert mended.embed_images(_images(2)).shape == (2, 32)
+    assert all(p.read_bytes() != b"not a graph" for p in (tmp_path / "w" / "onnx").glob("*.onnx"))

@@ -47,6 +47,7 @@ def vision_config(settings: Settings) -> VisionConfig:
         clip_pretrained=settings.clip_pretrained,
         threads=settings.vision_threads,
         cache_dir=str(settings.instance_dir / "models"),
+        runtime="torch" if settings.vision_runtime.strip().lower() == "torch" else "onnx",
     )
 
 

@@ -96,13 +96,23 @@ def _sources(rt: Runtime, version_ids: Sequence[int]) -> list[tuple[int, int, st
 
 def decode_image(rt: Runtime, sha: str) -> Image.Image:
     """A blob decoded the way the model sees it: reduced-scale JPEG decode, EXIF-rotated, at most 1024 px,
-    RGB (RGBA when transparent). Raises what Pillow raises for files that are no images."""
+    RGB (RGBA when transparent). Raises what Pillow raises for files that are no images.
+
+    Decode once: when the preview job of this process left the frame it encoded this preview from
+    (``rt.vision_frames``), that frame is used instead of decoding the JPEG again."""
+    frame = rt.vision_frames.take(sha)
+    if frame is not None:
+        return model_view(frame)
     with Image.open(rt.blobs.path_for(sha)) as img:
         img.draft("RGB", (768, 768))  # JPEG originals: decode at a reduced scale
         img.load()
-        image = ImageOps.exif_transpose(img)
-        image.thumbnail((1024, 1024))
-        return image.convert("RGBA" if "A" in image.getbands() else "RGB")
+        return model_view(ImageOps.exif_transpose(img))
+
+
+def model_view(image: Image.Image) -> Image.Image:
+    """An upright decoded image scaled to at most 1024 px (in place), RGB (RGBA when transparent)."""
+    image.thumbnail((1024, 1024))
+    return image.convert("RGBA" if "A" in image.getbands() else "RGB")
 
 
 def decode_versions(rt: Runtime, version_ids: Sequence[int]) -> list[tuple[int, int, Image.Image]]:
