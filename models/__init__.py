@@ -16,6 +16,7 @@ from models.distribution import (
 )
 from models.enums import AssetStatus, LinkSource, MediaKind, PreviewState, Role, Visibility
 from models.jobs import LoginFailure, OutboxItem
+from models.notification import Notification, NotificationPreference
 from models.product import Product
 from models.saved_search import SavedSearch
 from models.user import User
@@ -40,6 +41,8 @@ __all__ = [
     "LinkSource",
     "LoginFailure",
     "MediaKind",
+    "Notification",
+    "NotificationPreference",
     "OutboxItem",
     "Package",
     "PackageFile",

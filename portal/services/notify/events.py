@@ -1,0 +1,139 @@
+"""The events people are told about: submissions, review outcomes, expiring rights, ready packages,
+share links sent by mail, invitations. Each is called inside the transaction of its cause."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from models import Asset, Package, Role, User
+from portal.errors import ValidationError
+from portal.services.accounts.users import normalise_email
+from portal.services.governance.rights import WARN_DAYS, expiring_soon
+from portal.services.notify.center import notify, notify_address, staff
+
+MAX_RECIPIENTS = 20
+
+
+def _name(session: Session, user_id: int | None) -> str:
+    user = session.get(User, user_id) if user_id is not None else None
+    return (user.name or user.email) if user is not None else "Someone"
+
+
+def asset_submitted(session: Session, asset: Asset, actor_id: int | None) -> int:
+    """Tell managers and admins (not the submitter) that an asset waits for review; returns how many."""
+    who = _name(session, actor_id)
+    told = 0
+    for manager in staff(session, Role.MANAGER, except_id=actor_id):
+        made = notify(
+            session, manager, "review.waiting", f"“{asset.title}” waits for review",
+            f"{who} submitted “{asset.title}” (asset {asset.id}) for review.",
+            link=f"/assets/{asset.id}", asset_id=asset.id,
+        )  # fmt: skip
+        told += made is not None
+    return told
+
+
+def asset_reviewed(
+    session: Session, asset: Asset, action: str, comment: str | None, actor_id: int | None
+) -> bool:
+    """Tell the uploader their asset was approved or rejected (with the reason); not when they did it."""
+    if action not in ("approve", "reject") or asset.uploaded_by_id in (None, actor_id):
+        return False
+    uploader = session.get(User, asset.uploaded_by_id)
+    if uploader is None:
+        return False
+    who = _name(session, actor_id)
+    if action == "approve":
+        kind, title = "asset.approved", f"“{asset.title}” was approved"
+        body = f"{who} approved “{asset.title}” (asset {asset.id})."
+        if comment:
+            body += f"\n\nComment: {comment}"
+    else:
+        kind, title = "asset.rejected", f"“{asset.title}” was rejected"
+        body = f"{who} rejected “{asset.title}” (asset {asset.id}).\n\nReason: {comment or '(none given)'}"
+        body += "\n\nReopen it as a draft, change what was asked and submit it again."
+    made = notify(session, uploader, kind, title, body, link=f"/assets/{asset.id}", asset_id=asset.id)
+    return made is not None
+
+
+def package_ready(session: Session, package: Package) -> bool:
+    """Tell whoever asked for a package that it can be downloaded."""
+    user = session.get(User, package.created_by_id) if package.created_by_id is not None else None
+    if user is None:
+        return False
+    size = f" ({package.files_total} files)" if package.files_total else ""
+    body = f"Package {package.id}{size} is ready to download."
+    if package.expires_at is not None:
+        body += f" It can be downloaded until {package.expires_at:%Y-%m-%d %H:%M} UTC."
+    made = notify(session, user, "package.ready", f"Package {package.id} is ready", body,
+                  link=f"/packages/{package.id}")  # fmt: skip
+    return made is not None
+
+
+def parse_recipients(text: str | None) -> list[str]:
+    """E-mail addresses separated by commas, semicolons, spaces or lines; bad ones are one clear 422."""
+    parts = [p for p in re.split(r"[\s,;]+", text or "") if p]
+    good, bad = [], []
+    for part in parts:
+        try:
+            good.append(normalise_email(part))
+        except ValidationError:
+            bad.append(part)
+    if bad:
+        raise ValidationError(f"not valid e-mail addresses: {', '.join(bad[:5])}")
+    unique = list(dict.fromkeys(good))
+    if len(unique) > MAX_RECIPIENTS:
+        raise ValidationError(f"send a link to at most {MAX_RECIPIENTS} addresses at once")
+    return unique
+
+
+def share_link_sent(
+    session: Session, sender_id: int | None, recipients: list[str], url: str, *, title: str, note: str,
+    expires_at: datetime,
+) -> int:  # fmt: skip
+    """Mail a new share link to each recipient (the link is dropped from the row once mailed)."""
+    who = _name(session, sender_id)
+    subject = f"{who} shared “{title}” with you" if title else f"{who} shared assets with you"
+    body = f"{who} sent you a link to assets on Assetport. It works until {expires_at:%Y-%m-%d}."
+    if note.strip():
+        body += f"\n\n{note.strip()}"
+    for address in recipients:
+        notify_address(session, address, "share.sent", subject, body, link=url)
+    return len(recipients)
+
+
+def invitation(session: Session, user: User, link: str, inviter_id: int | None, expires_at: datetime) -> None:
+    """Mail an invited user their one-time link to choose a password."""
+    who = _name(session, inviter_id)
+    body = (
+        f"{who} invited you to Assetport as {user.role}. Choose your password with the link below; "
+        f"it works once, until {expires_at:%Y-%m-%d %H:%M} UTC."
+    )
+    notify_address(session, user.email, "invitation", "You are invited to Assetport", body, link=link,
+                   user_id=user.id)  # fmt: skip
+
+
+def scan_rights_expiring(session: Session, now: datetime | None = None) -> int:
+    """Tell managers once per asset and expiry date about rights that expire within 14 days (safe to run
+    again: each is keyed by asset, expiry and manager). Returns how many notifications were made."""
+    assets = expiring_soon(session, WARN_DAYS, now)
+    managers = staff(session, Role.MANAGER) if assets else []
+    made = 0
+    for asset in assets:
+        ends = asset.rights_expire_at
+        if ends is None:
+            continue
+        for manager in managers:
+            item = notify(
+                session, manager, "rights.expiring", f"Rights of “{asset.title}” expire on {ends:%Y-%m-%d}",
+                f"The usage rights of “{asset.title}” (asset {asset.id}) end on {ends:%Y-%m-%d %H:%M} UTC. "
+                "Renew them or plan a replacement; after that moment partners and the public no longer "
+                "see it.",
+                link=f"/assets/{asset.id}", asset_id=asset.id,
+                dedupe_key=f"rights:{asset.id}:{ends:%Y%m%d%H%M}:{manager.id}",
+            )  # fmt: skip
+            made += item is not None
+    return made
