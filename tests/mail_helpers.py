@@ -29,7 +29,7 @@ class Inbox:
     messages: list[EmailMessage] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd hook)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """aiosmtpd's hook: keep the message, answer 250."""
         parsed = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         with self.lock:

@@ -33,4 +33,14 @@ def json_body() -> dict[str, Any]:
 
 
 # Routes register themselves on api_bp when their modules are imported.
-from portal.api import assets, openapi, packages, products, search, versions, vision, workflow  # noqa: E402, F401
+from portal.api import (  # noqa: E402, F401
+    assets,
+    notifications,
+    openapi,
+    packages,
+    products,
+    search,
+    versions,
+    vision,
+    workflow,
+)

@@ -14,6 +14,7 @@ def blueprints() -> list[Blueprint]:
     from portal.web.brand_admin import brand_admin_bp
     from portal.web.files import files_bp
     from portal.web.health import health_bp
+    from portal.web.notifications import notifications_bp
     from portal.web.packages import packages_bp
     from portal.web.presets import presets_bp
     from portal.web.products import products_bp
@@ -30,4 +31,5 @@ def blueprints() -> list[Blueprint]:
         vision_bp,
         review_bp, admin_bp,
         packages_bp, presets_bp, webhooks_bp,
+        notifications_bp,
     ]  # fmt: skip

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from models import Asset, Package, Role, User
+from models import Asset, Package, Role, ShareLink, User
 from portal.errors import ValidationError
 from portal.services.accounts.users import normalise_email
 from portal.services.governance.rights import WARN_DAYS, expiring_soon
@@ -90,30 +90,32 @@ def parse_recipients(text: str | None) -> list[str]:
     return unique
 
 
-def share_link_sent(
-    session: Session, sender_id: int | None, recipients: list[str], url: str, *, title: str, note: str,
-    expires_at: datetime,
-) -> int:  # fmt: skip
+def share_link_sent(session: Session, link_id: int, recipients: list[str], url: str) -> int:
     """Mail a new share link to each recipient (the link is dropped from the row once mailed)."""
-    who = _name(session, sender_id)
-    subject = f"{who} shared “{title}” with you" if title else f"{who} shared assets with you"
-    body = f"{who} sent you a link to assets on Assetport. It works until {expires_at:%Y-%m-%d}."
-    if note.strip():
-        body += f"\n\n{note.strip()}"
+    link = session.get(ShareLink, link_id)
+    if link is None:
+        return 0
+    who = _name(session, link.created_by_id)
+    subject = f"{who} shared “{link.title}” with you" if link.title else f"{who} shared assets with you"
+    body = f"{who} sent you a link to assets on Assetport. It works until {link.expires_at:%Y-%m-%d}."
+    if link.note.strip():
+        body += f"\n\n{link.note.strip()}"
     for address in recipients:
         notify_address(session, address, "share.sent", subject, body, link=url)
     return len(recipients)
 
 
-def invitation(session: Session, user: User, link: str, inviter_id: int | None, expires_at: datetime) -> None:
+def invitation(session: Session, user: User, link: str, inviter_id: int | None) -> None:
     """Mail an invited user their one-time link to choose a password."""
     who = _name(session, inviter_id)
+    until = f", until {user.invite_expires_at:%Y-%m-%d %H:%M} UTC" if user.invite_expires_at else ""
     body = (
-        f"{who} invited you to Assetport as {user.role}. Choose your password with the link below; "
-        f"it works once, until {expires_at:%Y-%m-%d %H:%M} UTC."
+        f"{who} invited you to Assetport as {user.role}. "
+        f"Choose your password with the link below; it works once{until}."
     )
-    notify_address(session, user.email, "invitation", "You are invited to Assetport", body, link=link,
-                   user_id=user.id)  # fmt: skip
+    notify_address(
+        session, user.email, "invitation", "You are invited to Assetport", body, link=link, user_id=user.id
+    )
 
 
 def scan_rights_expiring(session: Session, now: datetime | None = None) -> int:
