@@ -271,3 +271,29 @@ def test_smtp_urls(url: str, expected: tuple[object, ...]) -> None:
 def test_bad_smtp_urls_are_refused(url: str) -> None:
     with pytest.raises(ValueError):
         parse_smtp_url(url)
+
+
+def test_notify_rights_command(
+    rt: Runtime, smtp: tuple[int, Inbox], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from portal.cli import main
+
+    for name, value in {
+        "INSTANCE_DIR": str(rt.settings.instance_dir),
+        "DATABASE_URL": rt.settings.resolved_database_url,
+        "SMTP_URL": f"smtp://127.0.0.1:{smtp[0]}",
+        "SECRET_KEY": "t",
+    }.items():
+        monkeypatch.setenv(f"ASSETPORT_{name}", value)
+    monkeypatch.delenv("ASSETPORT_REDIS_URL", raising=False)
+    _user(rt, "boss@example.com", "manager")
+    asset_id = new_asset(rt, tmp_path, 10, title="Spring flyer")
+    set_state(rt, asset_id, "approved", "public", expire=utcnow() + timedelta(days=2))
+    runner = CliRunner()
+    first = runner.invoke(main, ["notify-rights"])
+    assert first.exit_code == 0 and "1 notifications about expiring rights" in first.output, first.output
+    again = runner.invoke(main, ["notify-rights"])
+    assert again.exit_code == 0 and "0 notifications" in again.output
+    assert [str(m["To"]) for m in smtp[1].messages] == ["boss@example.com"]
