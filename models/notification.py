@@ -36,6 +36,8 @@ class Notification(Base):
     email_error: Mapped[str | None] = mapped_column(Text)
     email_sent_at: Mapped[datetime | None]
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # How many events this one stands for (a burst of submissions is folded into one notice and one mail).
+    grouped: Mapped[int] = mapped_column(default=1)
 
 
 class NotificationPreference(Base):

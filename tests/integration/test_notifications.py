@@ -297,3 +297,25 @@ def test_notify_rights_command(
     again = runner.invoke(main, ["notify-rights"])
     assert again.exit_code == 0 and "0 notifications" in again.output
     assert [str(m["To"]) for m in smtp[1].messages] == ["boss@example.com"]
+
+
+def test_a_batch_submitted_at_once_is_one_notice_and_one_mail_per_manager(
+    app: Flask, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    rt, inbox = _rt(app), smtp[1]
+    boss = _user(rt, "boss@example.com", "manager")
+    editor = _user(rt, "ed@example.com", "editor")
+    ids = [new_asset(rt, tmp_path, seed, user_id=editor, title=f"Shot {seed}") for seed in range(20, 25)]
+    outcome = workflow.bulk_transition(rt.db, Viewer(editor, Role.EDITOR), ids, "submit")
+    assert outcome.done == ids
+    assert len(inbox.to("boss@example.com")) == 1
+    with rt.db.session() as session:
+        item = session.scalars(select(Notification).where(Notification.user_id == boss)).one()
+        assert item.grouped == 5 and item.title == "5 assets wait for review" and item.link == "/review"
+        assert all(f"“Shot {seed}”" in item.body for seed in range(20, 25))
+    # Once read, the next submission is news again.
+    with rt.db.transaction() as session:
+        center.mark_all_read(session, Viewer(boss, Role.MANAGER))
+    late = new_asset(rt, tmp_path, 30, user_id=editor, title="Late shot")
+    workflow.bulk_transition(rt.db, Viewer(editor, Role.EDITOR), [late], "submit")
+    assert len(inbox.to("boss@example.com")) == 2

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("email_error", sa.Text(), nullable=True),
         sa.Column("email_sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("dedupe_key", sa.String(length=200), nullable=True),
+        sa.Column("grouped", sa.Integer(), nullable=False, server_default="1"),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["user_account.id"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
@@ -117,6 +118,22 @@ def _add(
     if address:
         outbox.record(session, EMAIL_TASK, notification_id=item.id)
     return item
+
+
+def recent_unread(session: Session, user_id: int, kind: str, since: datetime) -> Notification | None:
+    """The user's newest unread notification of ``kind`` made after ``since`` (to fold a burst into)."""
+    query = (
+        select(Notification)
+        .where(
+            Notification.user_id == user_id,
+            Notification.kind == kind,
+            Notification.read_at.is_(None),
+            Notification.created_at >= since,
+        )
+        .order_by(Notification.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
 
 
 def staff(session: Session, least: Role = Role.MANAGER, *, except_id: int | None = None) -> list[User]:

@@ -4,17 +4,19 @@ share links sent by mail, invitations. Each is called inside the transaction of 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from models import Asset, Package, Role, ShareLink, User
+from models.base import utcnow
 from portal.errors import ValidationError
 from portal.services.accounts.users import normalise_email
 from portal.services.governance.rights import WARN_DAYS, expiring_soon
-from portal.services.notify.center import notify, notify_address, staff
+from portal.services.notify.center import MAX_BODY, notify, notify_address, recent_unread, staff
 
 MAX_RECIPIENTS = 20
+FOLD_MINUTES = 10
 
 
 def _name(session: Session, user_id: int | None) -> str:
@@ -23,13 +25,26 @@ def _name(session: Session, user_id: int | None) -> str:
 
 
 def asset_submitted(session: Session, asset: Asset, actor_id: int | None) -> int:
-    """Tell managers and admins (not the submitter) that an asset waits for review; returns how many."""
+    """Tell managers and admins (not the submitter) that an asset waits for review; returns how many.
+
+    A burst (a batch submitted at once) is folded into the manager's unread notice of the last
+    ``FOLD_MINUTES``: one entry and one mail saying how many wait, rather than one per asset.
+    """
     who = _name(session, actor_id)
+    line = f"{who} submitted “{asset.title}” (asset {asset.id}) for review."
+    since = utcnow() - timedelta(minutes=FOLD_MINUTES)
     told = 0
     for manager in staff(session, Role.MANAGER, except_id=actor_id):
+        earlier = recent_unread(session, manager.id, "review.waiting", since)
+        if earlier is not None:
+            earlier.grouped += 1
+            earlier.title = f"{earlier.grouped} assets wait for review"
+            earlier.body = (earlier.body + "\n" + line)[-MAX_BODY:]
+            earlier.link, earlier.asset_id = "/review", None
+            told += 1
+            continue
         made = notify(
-            session, manager, "review.waiting", f"“{asset.title}” waits for review",
-            f"{who} submitted “{asset.title}” (asset {asset.id}) for review.",
+            session, manager, "review.waiting", f"“{asset.title}” waits for review", line,
             link=f"/assets/{asset.id}", asset_id=asset.id,
         )  # fmt: skip
         told += made is not None
