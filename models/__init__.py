@@ -16,7 +16,7 @@ from models.distribution import (
 )
 from models.enums import AssetStatus, LinkSource, MediaKind, PreviewState, Role, Visibility
 from models.jobs import LoginFailure, OutboxItem
-from models.notification import Notification, NotificationPreference
+from models.notification import Notification, NotificationKey, NotificationPreference
 from models.product import Product
 from models.saved_search import SavedSearch
 from models.user import User
@@ -42,6 +42,7 @@ __all__ = [
     "LoginFailure",
     "MediaKind",
     "Notification",
+    "NotificationKey",
     "NotificationPreference",
     "OutboxItem",
     "Package",

@@ -14,7 +14,7 @@ class Notification(Base):
     """One message to one recipient: a user (in-app list and/or e-mail) or an outside address (e-mail only).
 
     ``email_status``: ``none`` (no mail wanted), ``pending`` (a job sends it), ``sent``, ``failed`` (retries
-    used up) or ``skipped`` (no SMTP server configured). ``dedupe_key`` makes a periodic scan idempotent.
+    used up) or ``skipped`` (no SMTP server configured).
     """
 
     __tablename__ = "notification"
@@ -35,7 +35,6 @@ class Notification(Base):
     email_attempts: Mapped[int] = mapped_column(default=0)
     email_error: Mapped[str | None] = mapped_column(Text)
     email_sent_at: Mapped[datetime | None]
-    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     # How many events this one stands for (a burst of submissions is folded into one notice and one mail).
     grouped: Mapped[int] = mapped_column(default=1)
 
@@ -49,3 +48,12 @@ class NotificationPreference(Base):
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     in_app: Mapped[bool] = mapped_column(default=True)
     email: Mapped[bool] = mapped_column(default=True)
+
+
+class NotificationKey(Base):
+    """An event already announced (``rights:<asset>:<expiry>:<user>``): makes a periodic scan idempotent."""
+
+    __tablename__ = "notification_key"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

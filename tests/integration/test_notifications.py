@@ -319,3 +319,22 @@ def test_a_batch_submitted_at_once_is_one_notice_and_one_mail_per_manager(
     late = new_asset(rt, tmp_path, 30, user_id=editor, title="Late shot")
     workflow.bulk_transition(rt.db, Viewer(editor, Role.EDITOR), [late], "submit")
     assert len(inbox.to("boss@example.com")) == 2
+
+
+def test_several_new_expiries_make_one_notice_per_manager(
+    app: Flask, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    rt, inbox = _rt(app), smtp[1]
+    boss = _user(rt, "boss@example.com", "manager")
+    ids = [new_asset(rt, tmp_path, seed, title=f"Poster {seed}") for seed in range(40, 43)]
+    for n, asset_id in enumerate(ids, start=1):
+        set_state(rt, asset_id, "approved", "partner", expire=utcnow() + timedelta(days=n))
+    assert run_task(rt, "notify.rights_expiring", {}) == 1
+    assert run_task(rt, "notify.rights_expiring", {}) == 0
+    assert [str(m["Subject"]) for m in inbox.to("boss@example.com")] == [
+        "[Assetport] Rights of 3 assets expire within 14 days"
+    ]
+    with rt.db.session() as session:
+        item = session.scalars(select(Notification).where(Notification.user_id == boss)).one()
+        assert item.grouped == 3 and item.link == "/review/dashboard"
+        assert all(f"“Poster {seed}”" in item.body for seed in range(40, 43))

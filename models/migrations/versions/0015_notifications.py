@@ -34,7 +34,6 @@ def upgrade() -> None:
         sa.Column("email_attempts", sa.Integer(), nullable=False),
         sa.Column("email_error", sa.Text(), nullable=True),
         sa.Column("email_sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("dedupe_key", sa.String(length=200), nullable=True),
         sa.Column("grouped", sa.Integer(), nullable=False, server_default="1"),
         sa.ForeignKeyConstraint(
             ["user_id"],
@@ -46,7 +45,6 @@ def upgrade() -> None:
             ["asset_id"], ["asset.id"], name=op.f("fk_notification_asset_id_asset"), ondelete="SET NULL"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification")),
-        sa.UniqueConstraint("dedupe_key", name=op.f("uq_notification_dedupe_key")),
     )
     op.create_index(op.f("ix_notification_created_at"), "notification", ["created_at"], unique=False)
     op.create_index(
@@ -67,8 +65,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", "kind", name=op.f("pk_notification_preference")),
     )
 
+    op.create_table(
+        "notification_key",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_notification_key")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("notification_key")
     op.drop_table("notification_preference")
     op.drop_index("ix_notification_user_unread", table_name="notification")
     op.drop_index(op.f("ix_notification_created_at"), table_name="notification")

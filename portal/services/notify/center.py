@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from models import Notification, NotificationPreference, Role, User
+from models import Notification, NotificationKey, NotificationPreference, Role, User
 from models.base import utcnow
 from portal.errors import NotFound
 from portal.services import outbox
@@ -67,23 +67,18 @@ def notify(
     *,
     link: str | None = None,
     asset_id: int | None = None,
-    dedupe_key: str | None = None,
 ) -> Notification | None:
     """Tell a user about something, as their preferences for ``kind`` say; mail is recorded for a job.
-    Returns None when the user wants neither channel, is disabled, or ``dedupe_key`` was used before."""
+    Returns None when the user wants neither channel or is disabled."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     if not user.is_active:
-        return None
-    if dedupe_key is not None and session.scalar(
-        select(Notification.id).where(Notification.dedupe_key == dedupe_key)
-    ):
         return None
     in_app, email = _prefs(session, user.id, kind)
     if not (in_app or email):
         return None
     return _add(session, kind, title, body, link=link, asset_id=asset_id, user_id=user.id,
-                address=user.email if email else None, in_app=in_app, dedupe_key=dedupe_key)  # fmt: skip
+                address=user.email if email else None, in_app=in_app)  # fmt: skip
 
 
 def notify_address(
@@ -94,12 +89,12 @@ def notify_address(
     if kind not in DIRECT_KINDS:
         raise ValueError(f"not a direct-mail kind: {kind!r}")
     return _add(session, kind, title, body, link=link, asset_id=None, user_id=user_id, address=address,
-                in_app=False, dedupe_key=None)  # fmt: skip
+                in_app=False)  # fmt: skip
 
 
 def _add(
     session: Session, kind: str, title: str, body: str, *, link: str | None, asset_id: int | None,
-    user_id: int | None, address: str | None, in_app: bool, dedupe_key: str | None,
+    user_id: int | None, address: str | None, in_app: bool,
 ) -> Notification:  # fmt: skip
     item = Notification(
         user_id=user_id,
@@ -111,7 +106,6 @@ def _add(
         asset_id=asset_id,
         in_app=in_app,
         email_status="pending" if address else "none",
-        dedupe_key=dedupe_key,
     )
     session.add(item)
     session.flush()
@@ -134,6 +128,19 @@ def recent_unread(session: Session, user_id: int, kind: str, since: datetime) ->
         .limit(1)
     )
     return session.scalars(query).first()
+
+
+def claim_keys(session: Session, keys: Collection[str]) -> set[str]:
+    """Record event keys as announced; returns those that were new (the others were announced before)."""
+    wanted = list(dict.fromkeys(keys))
+    seen: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        seen.update(session.scalars(select(NotificationKey.key).where(NotificationKey.key.in_(chunk))))
+    fresh = [k for k in wanted if k not in seen]
+    session.add_all(NotificationKey(key=k) for k in fresh)
+    session.flush()
+    return set(fresh)
 
 
 def staff(session: Session, least: Role = Role.MANAGER, *, except_id: int | None = None) -> list[User]:

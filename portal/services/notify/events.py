@@ -13,10 +13,11 @@ from models.base import utcnow
 from portal.errors import ValidationError
 from portal.services.accounts.users import normalise_email
 from portal.services.governance.rights import WARN_DAYS, expiring_soon
-from portal.services.notify.center import MAX_BODY, notify, notify_address, recent_unread, staff
+from portal.services.notify.center import MAX_BODY, claim_keys, notify, notify_address, recent_unread, staff
 
 MAX_RECIPIENTS = 20
 FOLD_MINUTES = 10
+LIST_MOST = 50  # assets listed in one expiry notice
 
 
 def _name(session: Session, user_id: int | None) -> str:
@@ -135,22 +136,41 @@ def invitation(session: Session, user: User, link: str, inviter_id: int | None) 
 
 def scan_rights_expiring(session: Session, now: datetime | None = None) -> int:
     """Tell managers once per asset and expiry date about rights that expire within 14 days (safe to run
-    again: each is keyed by asset, expiry and manager). Returns how many notifications were made."""
-    assets = expiring_soon(session, WARN_DAYS, now)
-    managers = staff(session, Role.MANAGER) if assets else []
+    again: each is keyed by asset, expiry and manager). Several new ones for a manager make one notice
+    listing them. Returns how many notifications were made."""
+    assets = [a for a in expiring_soon(session, WARN_DAYS, now) if a.rights_expire_at is not None]
     made = 0
-    for asset in assets:
-        ends = asset.rights_expire_at
-        if ends is None:
-            continue
-        for manager in managers:
-            item = notify(
-                session, manager, "rights.expiring", f"Rights of “{asset.title}” expire on {ends:%Y-%m-%d}",
-                f"The usage rights of “{asset.title}” (asset {asset.id}) end on {ends:%Y-%m-%d %H:%M} UTC. "
-                "Renew them or plan a replacement; after that moment partners and the public no longer "
-                "see it.",
-                link=f"/assets/{asset.id}", asset_id=asset.id,
-                dedupe_key=f"rights:{asset.id}:{ends:%Y%m%d%H%M}:{manager.id}",
-            )  # fmt: skip
-            made += item is not None
+    for manager in staff(session, Role.MANAGER) if assets else []:
+        keyed = {f"rights:{a.id}:{a.rights_expire_at:%Y%m%d%H%M}:{manager.id}": a for a in assets}
+        fresh = claim_keys(session, list(keyed))
+        news = [asset for key, asset in keyed.items() if key in fresh]
+        if news:
+            made += _tell_expiring(session, manager, news)
     return made
+
+
+def _tell_expiring(session: Session, manager: User, assets: list[Asset]) -> int:
+    def line(asset: Asset) -> str:
+        return f"“{asset.title}” (asset {asset.id}) ends {asset.rights_expire_at:%Y-%m-%d %H:%M} UTC"
+
+    after = (
+        "After that moment partners and the public no longer see it; renew the rights or plan a replacement."
+    )
+    if len(assets) == 1:
+        asset = assets[0]
+        title = f"Rights of “{asset.title}” expire on {asset.rights_expire_at:%Y-%m-%d}"
+        body, link, asset_id = (
+            f"The usage rights of {line(asset)}.\n\n{after}",
+            f"/assets/{asset.id}",
+            asset.id,
+        )
+    else:
+        title = f"Rights of {len(assets)} assets expire within {WARN_DAYS} days"
+        lines = [f"- {line(a)}" for a in assets[:LIST_MOST]]
+        if len(assets) > LIST_MOST:
+            lines.append(f"- … and {len(assets) - LIST_MOST} more (see the dashboard)")
+        body, link, asset_id = "\n".join(lines) + f"\n\n{after}", "/review/dashboard", None
+    item = notify(session, manager, "rights.expiring", title, body, link=link, asset_id=asset_id)
+    if item is not None:
+        item.grouped = len(assets)
+    return item is not None
