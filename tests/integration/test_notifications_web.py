@@ -208,3 +208,21 @@ def test_a_finished_package_tells_its_requester(app: Flask, smtp: tuple[int, Inb
     mails = smtp[1].to("p@example.com")
     assert [str(m["Subject"]) for m in mails] == [f"[Assetport] Package {package_id} is ready"]
     assert f"/packages/{package_id}" in body_of(mails[0])
+
+
+def test_notification_pages_follow_the_content_security_policy(
+    app: Flask, login: Callable[..., FlaskClient]
+) -> None:
+    rt = _rt(app)
+    client = login("manager", email="m@example.com")
+    _tell(rt, _user_id(rt, "m@example.com"), "Package 4 is ready", link="/packages/4")
+    for path in ("/notifications", "/notifications?unread=1", "/account/notifications"):
+        resp = client.get(path)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200, path
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
+        assert not re.search(r"\sstyle=|<style", html), path
+        assert 'name="csrf_token"' in html, path
+    assert "review.waiting:email" in client.get("/account/notifications").get_data(as_text=True)
+    assert client.get("/notifications?page=x").status_code == 422
+    assert client.get("/notifications?size=100000").status_code == 422
