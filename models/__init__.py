@@ -17,6 +17,7 @@ from models.distribution import (
 )
 from models.enums import AssetStatus, LinkSource, MediaKind, PreviewState, Role, Visibility
 from models.jobs import LoginFailure, OutboxItem
+from models.notification import Notification, NotificationKey, NotificationPreference
 from models.product import Product
 from models.saved_search import SavedSearch
 from models.synonym import SynonymRule
@@ -43,6 +44,9 @@ __all__ = [
     "LinkSource",
     "LoginFailure",
     "MediaKind",
+    "Notification",
+    "NotificationKey",
+    "NotificationPreference",
     "OutboxItem",
     "Package",
     "PackageFile",

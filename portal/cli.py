@@ -169,6 +169,18 @@ def tag(all_assets: bool, retag: bool) -> None:
     click.echo(f"tagged {stored} of {len(ids)} assets with {model.model_id}")
 
 
+@main.command("notify-rights")
+def notify_rights_cmd() -> None:
+    """Tell managers about rights that expire within 14 days (also runs with the periodic rights job;
+    each asset and expiry date is announced once, so running it again is harmless)."""
+    from portal.jobs.notify import rights_expiring
+
+    with runtime() as rt:
+        made = rights_expiring(rt)
+        rt.queue.join()
+    click.echo(f"{made} notifications about expiring rights")
+
+
 @main.command()
 def reindex() -> None:
     """Rebuild the search index from the database and swap it in (searches go on meanwhile)."""

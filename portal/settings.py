@@ -73,6 +73,15 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = 6
     webhook_backoff_seconds: float = 30.0
     webhook_timeout_seconds: float = 10.0
+    # Notifications: mail goes out over SMTP when ``smtp_url`` is set (``smtp://host:25``,
+    # ``smtp://user:pass@host:587?starttls=1``, ``smtps://user:pass@host:465``; unset: in-app only), from
+    # ``smtp_from``, retried with exponential backoff; ``public_url`` makes the links in mails absolute.
+    smtp_url: str | None = None
+    smtp_from: str = "Assetport <assetport@localhost>"
+    smtp_timeout_seconds: float = 10.0
+    smtp_max_attempts: int = 6
+    smtp_backoff_seconds: float = 60.0
+    public_url: str | None = None
     # Brand hub and share links: requests per client address per minute (0 = no limit) for pages,
     # thumbnails/previews and downloads, and password attempts per link per 5 minutes.
     public_rate_pages: int = 120

@@ -40,6 +40,7 @@ from portal.api import (  # noqa: E402, F401
     bulk,
     editing,
     hub,
+    notifications,
     openapi,
     packages,
     products,

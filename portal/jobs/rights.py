@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 EXPIRY_TASK = "rights.expire"
 PACKAGE_CLEANUP_TASK = "packages.cleanup"
 TMP_CLEANUP_TASK = "blobs.clean_tmp"
+# Managers hear about rights that expire within 14 days (portal.jobs.notify; deduplicated per asset).
+RIGHTS_NOTICE_TASK = "notify.rights_expiring"
 
 
 @task(EXPIRY_TASK)
@@ -45,6 +47,6 @@ def start_periodic_expiry(rt: Runtime, every_seconds: float = 300.0) -> threadin
         rt,
         every_seconds,
         "assetport-rights-expiry",
-        [(EXPIRY_TASK, {}), (PACKAGE_CLEANUP_TASK, {}), (TMP_CLEANUP_TASK, {})],
+        [(EXPIRY_TASK, {}), (PACKAGE_CLEANUP_TASK, {}), (TMP_CLEANUP_TASK, {}), (RIGHTS_NOTICE_TASK, {})],
         "rights expiry job",
     )

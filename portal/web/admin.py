@@ -13,6 +13,7 @@ from portal.services.accounts import admin as accounts
 from portal.services.accounts.tokens import SCOPES, create_token, revoke_token
 from portal.services.governance import audit, audit_log, job_report
 from portal.services.governance.policy import require_role
+from portal.services.notify import events as notify_events
 from portal.services.outbox import MAX_ATTEMPTS
 from portal.services.paging import parse_paging
 from portal.web.context import client_ip, runtime, viewer
@@ -44,11 +45,14 @@ def invite() -> ResponseReturnValue:
                 ip=client_ip(),
             )
             email = user.email
+            link = url_for("admin.accept_invite", token=raw, _external=True)
+            # The invite mail goes out from a job after commit (ASSETPORT_SMTP_URL set).
+            notify_events.invitation(session, user, link, viewer().user_id)
     except (ValidationError, Conflict) as exc:
         flash(exc.message, "danger")
         return redirect(url_for("admin.users"))
-    link = url_for("admin.accept_invite", token=raw, _external=True)
-    return render_template("admin/invited.html", email=email, link=link)
+    mailed = bool(runtime().settings.smtp_url)
+    return render_template("admin/invited.html", email=email, link=link, mailed=mailed)
 
 
 @admin_bp.post("/admin/users/<int:user_id>/active")

@@ -19,6 +19,7 @@ from portal.services.brand import hub as brand_service
 from portal.services.brand import share_links as sharelinks
 from portal.services.brand.hub import section_params
 from portal.services.governance.policy import require_role
+from portal.services.notify import events as notify_events
 from portal.services.paging import MAX_ID
 from portal.web.context import runtime, viewer
 from portal.web.search import describe, search_url
@@ -152,6 +153,7 @@ def create_link() -> ResponseReturnValue:
         "search": {"query": form.get("query", "")},
     }
     target = targets.get(kind, {})
+    recipients = notify_events.parse_recipients(form.get("recipients"))
     with runtime().db.transaction() as db:
         made = sharelinks.create_link(
             db,
@@ -165,8 +167,10 @@ def create_link() -> ResponseReturnValue:
             allowed_presets=form.getlist("allowed_presets"),
             download=form.get("download") == "on",
         )
-    url = url_for("share.show", token=made.token, _external=True)
-    page = render_template("brand/admin/link_created.html", url=url, link_id=made.id)
+        url = url_for("share.show", token=made.token, _external=True)
+        # Mailed by a job after commit (the token is dropped from the stored notification once mailed).
+        notify_events.share_link_sent(db, made.id, recipients, url)
+    page = render_template("brand/admin/link_created.html", url=url, link_id=made.id, recipients=recipients)
     # The token is shown this once: never kept by a cache, never re-shown from history.
     return page, 200, {"Cache-Control": "no-store"}
 

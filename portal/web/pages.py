@@ -15,6 +15,7 @@ def blueprints() -> list[Blueprint]:
     from portal.web.brand_admin import brand_admin_bp
     from portal.web.files import files_bp
     from portal.web.health import health_bp
+    from portal.web.notifications import notifications_bp
     from portal.web.packages import packages_bp
     from portal.web.presets import presets_bp
     from portal.web.products import products_bp
@@ -33,4 +34,5 @@ def blueprints() -> list[Blueprint]:
         review_bp, admin_bp, synonyms_bp,
         packages_bp, presets_bp, webhooks_bp,
         api_docs_bp,
+        notifications_bp,
     ]  # fmt: skip

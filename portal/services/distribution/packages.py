@@ -36,6 +36,7 @@ from portal.services.distribution import product_lists as package_lists
 from portal.services.distribution import renditions
 from portal.services.distribution.product_lists import LineResult, resolve_assets, resolve_lines
 from portal.services.governance.policy import Viewer, require_role
+from portal.services.notify import events as notify_events
 from portal.services.paging import MAX_ID
 
 log = logging.getLogger(__name__)
@@ -389,6 +390,7 @@ def _finish(
         package.file_path, package.size_bytes = path, size
         if status == "done":
             package.expires_at = utcnow() + timedelta(seconds=rt.settings.package_link_ttl_seconds)
+            notify_events.package_ready(session, package)
 
 
 def _human(size: int) -> str:

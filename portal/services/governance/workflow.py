@@ -21,6 +21,7 @@ from portal.services.catalog.assets import get_asset
 from portal.services.distribution import renditions, webhooks
 from portal.services.governance import audit
 from portal.services.governance.policy import Viewer, require_edit, require_role
+from portal.services.notify import events as notify_events
 from portal.services.paging import MAX_ID, Page
 from portal.services.search import sync as search_sync
 
@@ -108,6 +109,10 @@ def transition(
     )
     search_sync.assets_changed(session, [asset.id])
     webhooks.emit_for_transition(session, rule.action, asset.id)
+    if rule.action == "submit":
+        notify_events.asset_submitted(session, asset, viewer.user_id)
+    else:
+        notify_events.asset_reviewed(session, asset, rule.action, text, viewer.user_id)
     if rule.action in ("approve", "restore") and asset.approved_version_id is not None:
         renditions.schedule_prebuilt(session, asset.approved_version_id)
     return asset
@@ -141,6 +146,7 @@ def return_to_review(session: Session, asset: Asset, *, actor_id: int | None, re
         comment=reason,
         **{"from": before, "to": S.IN_REVIEW.value},
     )
+    notify_events.asset_submitted(session, asset, actor_id)
     return True
 
 
