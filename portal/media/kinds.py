@@ -12,6 +12,8 @@ import zipfile
 from pathlib import Path
 from typing import Final
 
+from portal.media.sniff import isobmff_brands
+
 VIDEO_OR_AUDIO: Final = "av"
 SVG: Final = "svg"
 EPS: Final = "eps"
@@ -53,19 +55,9 @@ _ODF: Final[dict[str, str]] = {
 }
 
 
-def _brands(head: bytes) -> set[bytes]:
-    if len(head) < 16 or head[4:8] != b"ftyp":
-        return set()
-    size = struct.unpack(">I", head[:4])[0]
-    end = min(max(size, 16), len(head))
-    brands = {head[8:12]}
-    brands.update(head[i : i + 4] for i in range(16, end - 3, 4))
-    return brands
-
-
 def is_av(head: bytes) -> bool:
     """True when the bytes start like an audio or video container that FFmpeg reads."""
-    brands = _brands(head)
+    brands = isobmff_brands(head)
     if brands:
         return not (brands & _IMAGE_BRANDS) and _CR3_BRAND not in brands
     checks = (
@@ -98,7 +90,7 @@ def raw_format(head: bytes, path: Path) -> str | None:
     for magic, offset, name in _RAW_MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return name
-    if _CR3_BRAND in _brands(head):
+    if _CR3_BRAND in isobmff_brands(head):
         return "CR3"
     if head[:4] not in (b"II*\x00", b"MM\x00*"):
         return None

@@ -90,7 +90,7 @@ def is_pdf(head: bytes) -> bool:
     return b"%PDF-" in head[:1024]
 
 
-def _isobmff_brands(head: bytes) -> set[bytes]:
+def isobmff_brands(head: bytes) -> set[bytes]:
     """Major and compatible brands of an ISO-BMFF ``ftyp`` box (HEIF, AVIF, MP4, ...), else empty."""
     if len(head) < 16 or head[4:8] != b"ftyp":
         return set()
@@ -106,7 +106,7 @@ def sniff_accepted(head: bytes) -> str | None:
 
     Used to word errors: a file that *claims* to be a PNG but does not open is corrupt, not unsupported.
     """
-    brands = _isobmff_brands(head)
+    brands = isobmff_brands(head)
     checks: tuple[tuple[bool, str], ...] = (
         (head.startswith(b"\xff\xd8\xff"), "JPEG"),
         (head.startswith(b"\x89PNG\r\n\x1a\n"), "PNG"),
@@ -146,7 +146,7 @@ def describe_unaccepted(head: bytes, path: Path) -> str | None:
     for magic, offset, text in _OTHER_MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return text
-    if _isobmff_brands(head) & _VIDEO_BRANDS:
+    if isobmff_brands(head) & _VIDEO_BRANDS:
         return "an MP4/QuickTime video"
     stripped = head.lstrip()
     if stripped[:5].lower() == b"<?xml" or stripped[:4].lower() == b"<svg":
@@ -179,7 +179,7 @@ def _pillow_identify(path: Path) -> str | None:
 
 def type_of(fmt: str, head: bytes, codec: str | None = None) -> tuple[str, str]:
     """(mime type, canonical extension) for a detected format; HEIF and JPEG 2000 depend on the container."""
-    if fmt == "HEIF" and (_isobmff_brands(head) & _HEIC_BRANDS):
+    if fmt == "HEIF" and (isobmff_brands(head) & _HEIC_BRANDS):
         return "image/heic", "heic"
     if fmt == "JPEG2000" and codec == "j2k":
         return "image/j2c", "j2k"

@@ -20,10 +20,10 @@ from portal.web import public
 from portal.web.context import client_ip, runtime
 from portal.web.files import STABLE_PUBLIC, send_ranged
 from portal.web.search import facet_label, value_label
+from portal.web.terms import TERMS_KEY, terms_needed, terms_redirect
 
 brand_bp = Blueprint("brand", __name__, url_prefix="/brand")
 public.install(brand_bp)
-TERMS_KEY = "brand_terms_version"
 PAGE_SIZE = 24
 PRESET_LABELS = {
     "web": "Web (2048 px JPEG)",
@@ -132,22 +132,9 @@ def asset(asset_id: int) -> ResponseReturnValue:
             asset=page.asset,
             version=page.version,
             presets=[(p, PRESET_LABELS.get(p, p)) for p in page.presets],
-            terms_needed=_terms_needed(page.settings.terms, page.settings.terms_version),
+            terms_needed=terms_needed(page.settings.terms, page.settings.terms_version),
             **_brand(db, page.settings),
         )
-
-
-def _terms_needed(terms: str, version: int) -> bool:
-    return bool(terms) and session.get(TERMS_KEY) != version
-
-
-def terms_redirect(db: Session) -> ResponseReturnValue | None:
-    """The way to the usage terms when this visitor has not accepted the current ones (None: accepted or
-    no terms). Every route that hands a public download to an anonymous visitor asks this."""
-    settings = brand_service.get_settings(db)
-    if _terms_needed(settings.terms, settings.terms_version):
-        return redirect(url_for("brand.terms", next=request.path))
-    return None
 
 
 @brand_bp.get("/a/<int:asset_id>/play")
@@ -188,7 +175,7 @@ def terms() -> ResponseReturnValue:
     """The usage terms, with the accept button when not yet accepted."""
     with runtime().db.session() as db:
         settings = brand_service.get_settings(db)
-        accepted = not _terms_needed(settings.terms, settings.terms_version)
+        accepted = not terms_needed(settings.terms, settings.terms_version)
         context = _brand(db, settings)
     return render_template("brand/terms.html", accepted=accepted, next=_safe_next(), **context)
 

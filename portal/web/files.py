@@ -13,8 +13,8 @@ from portal.services.brand.delivery import FILE_CSP, VIEW_PRESETS, public_asset,
 from portal.services.distribution import playback, renditions
 from portal.services.distribution.renditions import Delivery
 from portal.web import public
-from portal.web.brand import terms_redirect
 from portal.web.context import client_ip, runtime, viewer
+from portal.web.terms import terms_redirect
 
 files_bp = Blueprint("files", __name__)
 # Shared caches may keep a public file briefly and must then revalidate with the ETag (a newly approved

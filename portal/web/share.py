@@ -14,9 +14,10 @@ from portal.services.brand import share_links as sharelinks
 from portal.services.brand.delivery import VIEW_PRESETS, deliver
 from portal.services.distribution import playback, renditions
 from portal.web import public
-from portal.web.brand import PRESET_LABELS, terms_redirect
+from portal.web.brand import PRESET_LABELS
 from portal.web.context import client_ip, runtime
 from portal.web.files import STABLE_PUBLIC, send_ranged
+from portal.web.terms import terms_redirect
 
 share_bp = Blueprint("share", __name__, url_prefix="/s")
 public.install(share_bp)
