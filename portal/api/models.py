@@ -160,9 +160,18 @@ class VersionList(Open):
 
 
 class Versioned(Open):
-    """An asset after a new or restored version."""
+    """An asset after a restored version."""
 
     id: int
+
+
+class VersionAdded(BaseModel):
+    """A new current version: its asset, id and number, and whether an approved asset went back to review."""
+
+    asset_id: int
+    version_id: int
+    number: int
+    back_in_review: bool
 
 
 # --- products ----------------------------------------------------------------------------------------

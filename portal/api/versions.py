@@ -33,7 +33,7 @@ def list_versions(asset_id: int) -> ResponseReturnValue:
 
 @api_bp.post("/assets/<int:asset_id>/versions")
 @operation(
-    responses={200: m.Versioned, 201: m.Versioned},
+    responses={201: m.VersionAdded},
     errors=(400, 403, 409, 413, 415, 422),
     multipart=m.VERSION_FORM,
 )
