@@ -10,7 +10,7 @@ from typing import Any
 from models.enums import MediaKind
 from portal.errors import RejectedFile
 from portal.media import avmedia, documents, kinds, raw, vector
-from portal.media.probe import MediaInfo
+from portal.media.probe import MediaInfo, orientation_of
 
 
 def _info(
@@ -27,9 +27,7 @@ def _info(
     content: str | None = None,
     has_alpha: bool = False,
 ) -> MediaInfo:
-    orientation = None
-    if width and height:
-        orientation = "square" if width == height else ("landscape" if width > height else "portrait")
+    orientation = orientation_of(width, height) if width and height else None
     return MediaInfo(
         format=fmt,
         mime_type=mime,

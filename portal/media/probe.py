@@ -123,7 +123,7 @@ def _probe_pdf(path: Path) -> MediaInfo:
         dpi_y=None,
         color_mode=None,
         bit_depth=None,
-        orientation=_orientation(width, height),
+        orientation=orientation_of(width, height),
         exif_orientation=None,
         frames=1,
         pages=info.pages,
@@ -182,7 +182,7 @@ def _probe_image(
         dpi_y=dpi[1] if dpi else None,
         color_mode=mode,
         bit_depth=bit_depth,
-        orientation=_orientation(shown_w, shown_h),
+        orientation=orientation_of(shown_w, shown_h),
         exif_orientation=exif_orientation,
         frames=n_frames,
         pages=None,
@@ -268,7 +268,8 @@ def _exif_orientation(im: Image.Image) -> int | None:
     return value if isinstance(value, int) and 1 <= value <= 8 else None
 
 
-def _orientation(width: int, height: int) -> str:
+def orientation_of(width: int, height: int) -> str:
+    """``square``, ``landscape`` or ``portrait``."""
     if width == height:
         return "square"
     return "landscape" if width > height else "portrait"
