@@ -9,6 +9,8 @@ from flask.typing import ResponseReturnValue
 
 from models import Notification
 from portal.api import api_bp
+from portal.api import models as m
+from portal.api.schema import operation
 from portal.services.notify import center
 from portal.services.paging import parse_paging
 from portal.web.context import runtime, viewer
@@ -28,6 +30,7 @@ def _item(n: Notification) -> dict[str, Any]:
 
 
 @api_bp.get("/notifications")
+@operation(responses={200: m.NotificationPage}, query=m.NotificationQuery, paged=True)
 def list_notifications() -> ResponseReturnValue:
     """Newest first, paged (``page``, ``size``); ``unread=1`` for unread ones only; with the unread count."""
     page, size = parse_paging(request.args.get("page"), request.args.get("size"), default_size=50)
@@ -37,11 +40,19 @@ def list_notifications() -> ResponseReturnValue:
         unread = center.unread_count(session, viewer())
         items = [_item(n) for n in result.items]
     return jsonify(
-        {"items": items, "unread": unread, "total": result.total, "page": result.page, "size": result.size}
+        {
+            "items": items,
+            "unread": unread,
+            "total": result.total,
+            "page": result.page,
+            "size": result.size,
+            "pages": result.pages,
+        }
     )
 
 
 @api_bp.post("/notifications/<int:notification_id>/read")
+@operation(responses={200: m.NotificationItem}, errors=(404,))
 def read_notification(notification_id: int) -> ResponseReturnValue:
     """Mark one of the caller's notifications read (someone else's is a 404)."""
     with runtime().db.transaction() as session:
@@ -50,6 +61,7 @@ def read_notification(notification_id: int) -> ResponseReturnValue:
 
 
 @api_bp.post("/notifications/read-all")
+@operation(responses={200: m.MarkedRead})
 def read_all_notifications() -> ResponseReturnValue:
     """Mark all of the caller's notifications read; answers how many changed."""
     with runtime().db.transaction() as session:
