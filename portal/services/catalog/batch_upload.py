@@ -98,7 +98,8 @@ def check_pattern(pattern: str) -> None:
     for token in _PLACEHOLDER.findall(pattern):
         if token not in PLACEHOLDERS and not _N_FORMAT.match(token):
             raise ValidationError(
-                f"unknown placeholder {{{token}}} in the title pattern; use {{name}}, {{n}} (or {{n:03}}), {{ext}}"
+                f"unknown placeholder {{{token}}} in the title pattern; "
+                "use {name}, {n} (or {n:03}), {ext}"
             )
 
 
@@ -167,6 +168,14 @@ def parse_override(values: Mapping[str, str]) -> FileOverride:
 # --- required values ------------------------------------------------------------------------------------
 
 
+def check_custom_fields(session: Session, values: dict[str, Any]) -> None:
+    """Refuse values for unknown custom fields, or values a field does not accept (ValidationError).
+    Hook for the custom-fields feature: until fields exist, every name is unknown (a form saves only
+    what it shows)."""
+    if values:
+        raise ValidationError(f"unknown custom field(s): {', '.join(sorted(values))}")
+
+
 def missing_custom_fields(session: Session, values: dict[str, Any]) -> list[str]:
     """Labels of the custom fields that are required to submit for review and have no value in ``values``.
     Hook for the custom-fields feature: no custom field exists yet, so nothing is missing."""
@@ -174,11 +183,9 @@ def missing_custom_fields(session: Session, values: dict[str, Any]) -> list[str]
 
 
 def apply_custom_fields(session: Session, viewer: Viewer, asset_id: int, values: dict[str, Any]) -> list[str]:
-    """Store custom field values on one asset; returns the names set. Hook for the custom-fields feature:
-    until fields exist, any value is for an unknown field and refused (a form saves only what it shows)."""
-    if values:
-        raise ValidationError(f"unknown custom field(s): {', '.join(sorted(values))}")
-    return []
+    """Store checked custom field values on one asset; returns the names set. Hook for the custom-fields
+    feature (``check_batch`` has refused unknown fields already)."""
+    return sorted(values)
 
 
 def missing_for_submit(session: Session, spec: BatchSpec) -> list[str]:
@@ -194,6 +201,7 @@ def check_batch(session: Session, viewer: Viewer, spec: BatchSpec) -> None:
     unknown = [key for key in spec.products if not linking.resolve_keys(session, [key])]
     if unknown:
         raise ValidationError(f"unknown article number or model code: {', '.join(unknown)}")
+    check_custom_fields(session, spec.fields)
     if spec.submit:
         missing = missing_for_submit(session, spec)
         if missing:
