@@ -20,11 +20,12 @@ class PageGuard:
         """Start watching ``page``; returns it."""
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        page.on(
-            "response",
-            lambda resp: self.problems.append(f"{resp.status} from {resp.url}") if resp.status >= 500 else None,
-        )
+        page.on("response", self._response)
         return page
+
+    def _response(self, resp: Any) -> None:
+        if resp.status >= 500:
+            self.problems.append(f"{resp.status} from {resp.url}")
 
     def _console(self, msg: Any) -> None:
         if msg.type != "error":

@@ -23,7 +23,9 @@ BAD = Path(__file__).parent.parent / "fixtures" / "format-zoo" / "bad" / "cross_
 def _files(folder: Path) -> list[str]:
     """Ten good images of different sizes (one tall, one wide) and a corrupt one."""
     sizes = [(64, 48), (40, 400), (900, 60)] + [(80, 60)] * 7
-    paths = [str(png(folder, seed, name=f"spring_{seed:02d}.png", size=size)) for seed, size in enumerate(sizes, 1)]
+    paths = [
+        str(png(folder, seed, name=f"spring_{seed:02d}.png", size=size)) for seed, size in enumerate(sizes, 1)
+    ]
     broken = folder / "broken.tga"
     shutil.copy(BAD, broken)
     return [*paths, str(broken)]
@@ -41,7 +43,9 @@ def test_editor_uploads_a_batch_with_metadata_and_submits_all_manager_reviews_th
 ) -> None:
     guard = PageGuard(allow=[re.compile(r"status of 4(15|22)\b.*@ .*/upload/batch/file")])
     with live_server.rt.db.transaction() as session:
-        session.add(Product(article_number="404.038.96", name="Walnut desk lamp", model_code="LAMP", attributes={}))
+        session.add(
+            Product(article_number="404.038.96", name="Walnut desk lamp", model_code="LAMP", attributes={})
+        )
     live_server.make_user("ed@example.com", "editor")
     live_server.make_user("boss@example.com", "manager")
 
@@ -83,7 +87,8 @@ def test_editor_uploads_a_batch_with_metadata_and_submits_all_manager_reviews_th
         titles = sorted(a.title for a in assets)
         assert titles[0] == "Hero shot" and titles[1:] == [f"Spring campaign {n:02}" for n in range(2, 11)]
         for asset in assets:
-            assert (asset.status, asset.visibility, asset.rights_note) == ("in_review", "partner", "Own shoot, all channels")
+            facts = (asset.status, asset.visibility, asset.rights_note)
+            assert facts == ("in_review", "partner", "Own shoot, all channels")
             assert [link.key for link in asset.links] == ["404.038.96"]
             assert {"spring", "campaign"} <= {t.tag for t in asset.tags}
         ids = [a.id for a in assets]
