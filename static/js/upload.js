@@ -57,7 +57,7 @@
     var stem = dot > 0 ? name.slice(0, dot) : name;
     var ext = dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
     var out = pattern.replace(/\{([^{}]*)\}/g, function (all, token) {
-      if (token === 'name') return stem.replace(/_+/g, ' ').trim() || name;
+      if (token === 'name') return stem || name;
       if (token === 'ext') return ext;
       var m = /^n(?::0?(\d))?$/.exec(token);
       if (m) {

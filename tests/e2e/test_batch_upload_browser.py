@@ -41,7 +41,7 @@ def _no_sideways_scroll(page: Any, url: str) -> None:
 def test_editor_uploads_a_batch_with_metadata_and_submits_all_manager_reviews_the_grid(
     live_server: LiveServer, page: Any, new_page: Callable[[], Any], browser: Any, tmp_path: Path
 ) -> None:
-    guard = PageGuard(allow=[re.compile(r"status of 4(15|22)\b.*@ .*/upload/batch/file")])
+    guard = PageGuard(allow=[re.compile(r"status of 4(15|22)\b.*@ .*/upload/batch/(file|check)")])
     with live_server.rt.db.transaction() as session:
         session.add(
             Product(article_number="404.038.96", name="Walnut desk lamp", model_code="LAMP", attributes={})
@@ -52,6 +52,13 @@ def test_editor_uploads_a_batch_with_metadata_and_submits_all_manager_reviews_th
     live_server.login(guard.watch(page), "ed@example.com")
     page.goto(f"{live_server.url}/upload")
     page.set_input_files("#file-input", _files(tmp_path))
+    assert page.locator(".upload-item.is-staged").count() == 11
+    # The server checks the batch values before any file goes: its message is shown, nothing is sent.
+    page.fill("#batch-title", "{article} {n}")
+    page.click("[data-batch-start]")
+    error = page.locator("#batch-error")
+    error.wait_for()
+    assert "unknown placeholder {article}" in error.inner_text()
     assert page.locator(".upload-item.is-staged").count() == 11
     page.fill("#batch-title", "Spring campaign {n:02}")
     # The title fields show what the pattern makes of each file.
@@ -72,6 +79,7 @@ def test_editor_uploads_a_batch_with_metadata_and_submits_all_manager_reviews_th
     page.locator("[data-file-title]").first.fill("Hero shot")
     page.locator("[data-file-tags]").first.fill("hero")
     page.click("[data-batch-start]")
+    error.wait_for(state="hidden")
 
     # Every file reports on its own: ten submitted, the corrupt one refused with the reason.
     page.locator(".upload-item.is-created, .upload-item.is-failed").nth(10).wait_for()

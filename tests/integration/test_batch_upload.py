@@ -27,7 +27,7 @@ BAD = Path(__file__).parent.parent / "fixtures" / "format-zoo" / "bad" / "cross_
 def test_title_pattern_fills_name_number_and_refuses_unknown_placeholders() -> None:
     assert (
         batch_upload.render_title("{name} - shot {n:03}", "desk_lamp_front.jpg", 7)
-        == "desk lamp front - shot 007"
+        == "desk_lamp_front - shot 007"
     )
     assert batch_upload.render_title("{n}. {name}.{ext}", "A.PNG", 2) == "2. A.png"
     assert batch_upload.render_title("", "x.png", 1) is None
@@ -98,7 +98,7 @@ def test_a_batch_of_files_gets_the_values_overrides_and_goes_to_review(
     assert len(ok) == 3 and all(r["submitted"] for r in ok), results
     bad = results[2]
     assert bad["_status"] in (415, 422) and bad["error"]["message"].startswith(BAD.name), bad
-    assert [r["title"] for r in ok] == ["shot 1 (1)", "shot 2 (2)", "Hero"]
+    assert [r["title"] for r in ok] == ["shot_1 (1)", "shot_2 (2)", "Hero"]
     with rt.db.session() as session:
         assets = session.scalars(select(Asset).order_by(Asset.id)).all()
         assert len(assets) == 3  # the corrupt file left nothing behind, the others were kept

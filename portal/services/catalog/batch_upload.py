@@ -25,7 +25,7 @@ from models import Asset, Role, Visibility
 from portal.errors import PortalError, ValidationError
 from portal.runtime import Runtime
 from portal.services.catalog import editing, linking
-from portal.services.catalog.ingest import IngestResult, ingest_file, title_from_filename
+from portal.services.catalog.ingest import IngestResult, ingest_file
 from portal.services.governance import rights, workflow
 from portal.services.governance.policy import Viewer, require_role
 
@@ -114,7 +114,7 @@ def render_title(pattern: str | None, filename: str, n: int) -> str | None:
     def fill(match: re.Match[str]) -> str:
         token = match.group(1)
         if token == "name":
-            return title_from_filename(filename) if stem else filename
+            return stem or filename
         if token == "ext":
             return ext.lower()
         width = _N_FORMAT.match(token)
