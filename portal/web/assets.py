@@ -11,6 +11,7 @@ from flask_login import login_required
 
 from models import Role
 from portal.errors import NotFound, ValidationError
+from portal.services.brand.collections import list_collections
 from portal.services.catalog import asset_page, editing
 from portal.services.catalog import assets as asset_service
 from portal.services.governance.policy import can_edit, require_role
@@ -18,6 +19,7 @@ from portal.services.paging import parse_paging
 from portal.web.context import client_ip, runtime, viewer
 
 assets_bp = Blueprint("assets", __name__)
+SORT_LABELS = {"newest": "Newest first", "title": "Title A-Z", "updated": "Recently updated"}
 SIZE_UNITS = ("bytes", "KB", "MB", "GB", "TB")
 
 
@@ -80,17 +82,26 @@ def home() -> ResponseReturnValue:
 @assets_bp.get("/assets")
 @login_required
 def index() -> ResponseReturnValue:
-    """Thumbnail grid of the assets the viewer may see, paged, optionally for one article number."""
+    """Thumbnail grid (or list) of the assets the viewer may see, paged and sorted, optionally for one
+    article number, with the selection bar (download selected, and for managers share and collect)."""
     page, size = parse_paging(request.args.get("page"), request.args.get("size"))
     article_number = (request.args.get("article_number") or "").strip()
+    sort = request.args.get("sort") or "newest"
+    view = "list" if request.args.get("view") == "list" else "grid"
+    who = viewer()
     with runtime().db.session() as session:
         result = asset_service.list_assets(
-            session, viewer(), page=page, size=size, article_number=article_number or None
+            session, who, page=page, size=size, article_number=article_number or None, sort=sort
         )
         # htmx swaps only the results; history restores (no HX-Target) and plain requests get the page.
         partial = request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results"
         template = "assets/_results.html" if partial else "assets/index.html"
-        html = render_template(template, result=result, article_number=article_number)
+        can_share = who.at_least(Role.MANAGER)
+        html = render_template(
+            template, result=result, article_number=article_number, sort=sort, view=view,
+            sorts=SORT_LABELS, can_share=can_share, selectable=True,
+            collections=[(c.id, c.name) for c in list_collections(session)] if can_share else [],
+        )  # fmt: skip
     return html, 200, {"Vary": "HX-Request, HX-Target"}
 
 

@@ -60,7 +60,9 @@ def create() -> ResponseReturnValue:
 
 def _lines_from_form() -> tuple[list[str], str]:
     """Input lines and their source: selected asset ids, a search, an uploaded list or pasted text."""
-    selected = [v for v in request.form.getlist("asset_id") if v.strip().isdigit()]
+    # asset_id: the package form; asset_ids: the selection bar of the grid and the search results.
+    raw = request.form.getlist("asset_id") or request.form.getlist("asset_ids")
+    selected = [v for v in raw if v.strip().isdigit()]
     if selected:
         return selected, "selection"
     if request.form.get("search") is not None:

@@ -46,3 +46,46 @@
     tiles[next].scrollIntoView({ block: 'nearest' });
   });
 })();
+
+/* The asset grid's view toggle ([data-view-toggle] > [data-view]): grid or list, remembered in this browser
+   (localStorage). Without the script the buttons are links (?view=list). */
+(function () {
+  'use strict';
+
+  var KEY = 'assetport.assetView';
+  var toggle = document.querySelector('[data-view-toggle]');
+  var target = document.querySelector('[data-view-target]');
+  if (!toggle || !target) return;
+  var buttons = Array.prototype.slice.call(toggle.querySelectorAll('[data-view]'));
+
+  function apply(view) {
+    target.classList.toggle('is-list', view === 'list');
+    buttons.forEach(function (b) {
+      var on = b.getAttribute('data-view') === view;
+      b.classList.toggle('active', on);
+      b.setAttribute('aria-pressed', on ? 'true' : 'false');
+    });
+  }
+
+  function remember(view) {
+    try { window.localStorage.setItem(KEY, view); } catch (ignored) { /* storage off: not remembered */ }
+  }
+
+  buttons.forEach(function (b) {
+    b.addEventListener('click', function (event) {
+      event.preventDefault();
+      var view = b.getAttribute('data-view');
+      apply(view);
+      remember(view);
+    });
+  });
+
+  var asked = new URLSearchParams(window.location.search).get('view');
+  if (asked) {
+    remember(asked === 'list' ? 'list' : 'grid');
+  } else {
+    var stored = null;
+    try { stored = window.localStorage.getItem(KEY); } catch (ignored) { stored = null; }
+    if (stored === 'list') apply('list');
+  }
+})();

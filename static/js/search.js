@@ -55,7 +55,7 @@
   document.addEventListener('submit', function (event) {
     var form = event.target;
     if (!form || !form.hasAttribute || !form.hasAttribute('data-search-state')) return;
-    var field = form.querySelector('input[name="query"]');
+    var field = form.querySelector('input[name="query"], input[name="search"]');
     if (field && window.location.pathname === form.getAttribute('data-search-path')) {
       field.value = window.location.search.replace(/^\?/, '');
     }

@@ -14,6 +14,7 @@ import pytest
 
 from portal.settings import Settings
 from tests.e2e.conftest import LiveServer
+from tests.e2e.page_guard import PageGuard
 from tests.gov_helpers import new_asset
 from tests.mail_helpers import Inbox, body_of, smtp_server
 
@@ -50,22 +51,31 @@ def test_rejected_editor_is_told_in_the_portal_and_by_mail(
     live_server.make_user("boss@example.com", "manager")
     asset_id = new_asset(live_server.rt, tmp_path, 7, user_id=editor_id, title="Walnut desk")
 
+    guard = PageGuard()
     # The editor submits from the asset page.
-    live_server.login(page, "ed@example.com")
+    live_server.login(guard.watch(page), "ed@example.com")
     page.goto(f"{live_server.url}/assets/{asset_id}")
     page.click("button[name=action][value=submit]")
     page.wait_for_selector("[data-status]:has-text('in review')")
     assert page.locator("[data-notification-count]").count() == 0
 
     # The manager's bell counts the submission; the manager rejects from the queue with a reason.
-    manager = new_page()
+    manager = guard.watch(new_page())
     live_server.login(manager, "boss@example.com")
     assert manager.locator("[data-notification-count]").inner_text().strip() == "1"
     assert [str(m["To"]) for m in inbox[1].messages] == ["boss@example.com"]
+    # In the review grid: select the tile, "r" goes to the reason, Enter asks to confirm, the dialog rejects.
     manager.goto(f"{live_server.url}/review")
-    item = manager.locator(f"[data-review-item][data-asset-id='{asset_id}']")
-    item.locator("[data-reject-comment]").fill(REASON)
-    item.locator("[data-reject-comment]").press("Enter")
+    manager.locator(f"[data-review-item][data-asset-id='{asset_id}'] [data-review-show]").click()
+    manager.keyboard.press("r")
+    reason = manager.locator(f"[data-review-detail='{asset_id}'] [data-reject-comment]")
+    assert reason.evaluate("el => el === document.activeElement")
+    manager.keyboard.type(REASON)
+    manager.keyboard.press("Enter")
+    dialog = manager.locator("#review-confirm")
+    dialog.wait_for(state="visible")
+    assert REASON in dialog.inner_text()
+    dialog.locator("[data-confirm-ok]").click()
     manager.wait_for_selector(".alert-success")
 
     # The editor's bell shows it; the list carries the reason; opening it (keyboard) leads to the asset.
@@ -99,3 +109,4 @@ def test_rejected_editor_is_told_in_the_portal_and_by_mail(
         assert width <= 390
     finally:
         phone.close()
+    guard.check()

@@ -26,25 +26,30 @@ def test_upload_submit_approve_with_keyboard_partner_finds_it(
     live_server.login(page, "ed@example.com")
     page.goto(f"{live_server.url}/upload")
     page.set_input_files("#file-input", str(png(tmp_path, 42, name="zebra-lamp.png", size=(120, 90))))
+    page.click("[data-batch-start]")
     page.wait_for_selector(".upload-item.is-created")
     with live_server.rt.db.session() as session:
         asset_id = session.scalars(select(Asset.id).where(Asset.original_filename == "zebra-lamp.png")).one()
 
-    # Partner visibility, then submit for review from the asset page.
+    # Partner visibility (the asset page's Rights tab), then submit for review from the asset page.
     page.goto(f"{live_server.url}/assets/{asset_id}")
+    page.click("a[data-tab][href='#tab-rights']")
     page.select_option("#rights-visibility", "partner")
     page.click("text=Save visibility and rights")
     page.wait_for_selector(".alert-success")
     page.click("button[name=action][value=submit]")
     page.wait_for_selector("[data-status]:has-text('in review')")
 
-    # The manager approves from the queue with the keyboard: the first item is current, "a" approves.
+    # The manager approves from the queue with the keyboard: the first item is current, "a" asks,
+    # Enter approves.
     manager = new_page()
     live_server.login(manager, "boss@example.com")
     manager.goto(f"{live_server.url}/review")
     assert manager.locator("[data-queue-count]").inner_text().strip() == "1"
     manager.wait_for_selector(f"[data-review-item][data-asset-id='{asset_id}'].is-current")
     manager.keyboard.press("a")
+    manager.locator("#review-confirm").wait_for(state="visible")
+    manager.keyboard.press("Enter")
     manager.wait_for_selector(".alert-success:has-text('approved')")
     assert manager.locator("[data-review-item]").count() == 0
 

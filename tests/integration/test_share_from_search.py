@@ -49,7 +49,11 @@ def test_search_page_offers_sharing_to_managers_only(
     assert f'name="asset_ids" value="{ids["jpeg"]}"' in page
     assert 'form="selection-form"' in page and 'aria-label="Select Hopper portrait"' in page
     partner = html(login("partner").get("/search?q=hopper"))
-    assert "share-search" not in partner and "data-select-tile" not in partner
+    assert "share-search" not in partner and "share-selection" not in partner
+    assert "collect-selection" not in partner
+    # Partners select to download (a package of the selection) and package the whole search.
+    assert "data-select-tile" in partner and 'id="download-selection"' in partner
+    assert 'id="package-search"' in partner
 
 
 def test_share_this_search_prefills_the_form_and_shows_the_url_once(

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Asset, AssetVersion, AuditEvent, Rendition
+from portal.errors import ValidationError
 from portal.services.catalog import linking
 from portal.services.governance.policy import (
     Viewer,
@@ -19,11 +20,27 @@ from portal.services.governance.policy import (
 )
 from portal.services.paging import Page
 
+# The asset grid's orders, each with the id as a unique tie-break (stable pages).
+SORTS = {
+    "newest": (Asset.created_at.desc(), Asset.id.desc()),
+    "title": (func.lower(Asset.title).asc(), Asset.id.asc()),
+    "updated": (Asset.updated_at.desc(), Asset.id.desc()),
+}
+
 
 def list_assets(
-    session: Session, viewer: Viewer, *, page: int = 1, size: int = 48, article_number: str | None = None
+    session: Session,
+    viewer: Viewer,
+    *,
+    page: int = 1,
+    size: int = 48,
+    article_number: str | None = None,
+    sort: str = "newest",
 ) -> Page[Asset]:
-    """Assets the viewer may see, newest first (id as tie-break), optionally for one article number."""
+    """Assets the viewer may see, optionally for one article number; ``sort`` is one of ``SORTS``
+    (newest first by default; an unknown value is a ValidationError)."""
+    if sort not in SORTS:
+        raise ValidationError(f"sort must be one of {', '.join(SORTS)}")
     where = [visible_assets(viewer)]
     if article_number:
         where.append(Asset.id.in_(linking.asset_ids_for_article(session, article_number.strip())))
@@ -32,7 +49,7 @@ def list_assets(
         select(Asset)
         .where(*where)
         .options(selectinload(Asset.links))
-        .order_by(Asset.created_at.desc(), Asset.id.desc())
+        .order_by(*SORTS[sort])
         .offset((page - 1) * size)
         .limit(size)
     ).all()
