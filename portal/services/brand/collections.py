@@ -40,7 +40,9 @@ def readable(viewer: Viewer) -> ColumnElement[bool]:
     by_role = CollectionShare.role.in_(roles_reached(viewer.role))
     if viewer.user_id is None:
         return Collection.id.in_(select(CollectionShare.collection_id).where(by_role))
-    shared = select(CollectionShare.collection_id).where(or_(CollectionShare.user_id == viewer.user_id, by_role))
+    shared = select(CollectionShare.collection_id).where(
+        or_(CollectionShare.user_id == viewer.user_id, by_role)
+    )
     condition = or_(Collection.created_by_id == viewer.user_id, Collection.id.in_(shared))
     if viewer.at_least(Role.ADMIN):
         condition = or_(condition, Collection.created_by_id.is_(None))
