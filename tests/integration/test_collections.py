@@ -105,6 +105,12 @@ def test_a_partner_keeps_a_lightbox_of_what_they_see(
     asset_page = html(partner.get(f"/assets/{cat.public}"))
     assert f'href="/collections/{cid}"' in asset_page and 'id="asset-collect-choice"' in asset_page
     assert f'<option value="{cid}">Launch</option>' in asset_page
+    # The asset grid has the same selection bar and picker (the htmx part keeps the checkboxes).
+    grid = html(partner.get("/assets"))
+    assert 'id="selection-form"' in grid and 'id="selection-collect-add"' in grid
+    assert f'id="sel-{cat.public}"' in grid and f'id="sel-{cat.internal}"' not in grid
+    part = html(partner.get("/assets?size=24", headers={"HX-Request": "true", "HX-Target": "results"}))
+    assert f'id="sel-{cat.public}"' in part
     # Without CSRF, nothing is written.
     assert partner.post(f"/collections/{cid}/delete").status_code == 400
     assert partner.post(f"/collections/{cid}/delete", data={"csrf_token": token}).status_code == 302
