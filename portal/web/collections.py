@@ -226,13 +226,13 @@ def package(collection_id: int) -> ResponseReturnValue:
 def _ids(values: list[str]) -> list[int]:
     parts = [p for v in values for p in re.split(r"[\s,;]+", v or "") if p]
     # isascii: "²".isdigit() is true but int() refuses it.
-    if not all(p.isascii() and p.isdigit() and int(p) <= MAX_ID for p in parts):
+    if not all(p.isascii() and p.isdigit() and len(p) <= 10 and int(p) <= MAX_ID for p in parts):
         raise ValidationError("asset ids are whole numbers")
     return [int(p) for p in parts]
 
 
 def _int(value: str) -> int:
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_ID:
+    if not (value.isascii() and value.isdigit() and len(value) <= 10) or not 1 <= int(value) <= MAX_ID:
         raise ValidationError("choose a collection or name a new one")
     return int(value)
 

@@ -102,6 +102,15 @@ def test_partner_builds_a_collection_from_search_and_downloads_it_as_a_package(
         width = small.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, width
         assert small.locator("#download-package").is_visible()
+        # The pickers fit too: on the asset page and in the search's selection bar.
+        for path, button in (
+            (f"/assets/{portrait}", "#asset-collect-add"),
+            ("/search?q=hopper", "#collect-selection-add"),
+        ):
+            small.goto(f"{live_server.url}{path}")
+            small.locator(button).wait_for()
+            width = small.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (path, width)
     finally:
         phone.close()
     assert not problems, "\n".join(problems)
