@@ -4,7 +4,15 @@ from models.api_token import ApiToken
 from models.asset import Asset, AssetProduct, AssetTag, AssetVersion, Rendition
 from models.audit import AuditEvent
 from models.base import Base
-from models.brand import BrandSection, BrandSettings, Collection, CollectionItem, ShareLink, ShareLinkAccess
+from models.brand import (
+    BrandSection,
+    BrandSettings,
+    Collection,
+    CollectionItem,
+    CollectionShare,
+    ShareLink,
+    ShareLinkAccess,
+)
 from models.bulk import BulkJob
 from models.db import Database
 from models.distribution import (
@@ -39,6 +47,7 @@ __all__ = [
     "BulkJob",
     "Collection",
     "CollectionItem",
+    "CollectionShare",
     "Database",
     "DuplicateFlag",
     "LinkSource",

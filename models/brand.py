@@ -33,13 +33,16 @@ class BrandSettings(Base):
 
 
 class Collection(Base):
-    """A curated, ordered list of assets (a hub section or the target of a share link)."""
+    """An ordered list of assets (a lightbox): owned by the user who made it, shared with users or roles,
+    used by hub sections and share links. Names are unique per owner."""
 
     __tablename__ = "collection"
+    __table_args__ = (UniqueConstraint("created_by_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The owner (None once the owner's account is gone: admins and the shares still reach it).
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -48,6 +51,28 @@ class Collection(Base):
         cascade="all, delete-orphan",
         order_by="(CollectionItem.position, CollectionItem.id)",
     )
+    shares: Mapped[list[CollectionShare]] = relationship(
+        back_populates="collection", cascade="all, delete-orphan", order_by="CollectionShare.id"
+    )
+
+
+class CollectionShare(Base):
+    """A collection shared with one user or with a role (that role and every higher one), to view or edit."""
+
+    __tablename__ = "collection_share"
+    __table_args__ = (
+        UniqueConstraint("collection_id", "user_id"),
+        UniqueConstraint("collection_id", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str | None] = mapped_column(String(20))
+    permission: Mapped[str] = mapped_column(String(10), default="view")  # "view" | "edit"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    collection: Mapped[Collection] = relationship(back_populates="shares")
 
 
 class CollectionItem(Base):

@@ -1,5 +1,5 @@
-"""``/api/v1``: collections and their items, share links (create, list, revoke, access log) and the
-caller's saved searches. Who may do what is decided by the services, as for the pages."""
+"""``/api/v1``: share links (create, list, revoke, access log) and the caller's saved searches (collections
+live in ``portal.api.collections``). Who may do what is decided by the services, as for the pages."""
 
 from __future__ import annotations
 
@@ -10,95 +10,17 @@ from urllib.parse import parse_qs
 from flask import Response, url_for
 from flask.typing import ResponseReturnValue
 
-from models import Collection, Role, SavedSearch, ShareLink
+from models import Role, SavedSearch, ShareLink
 from portal.api import api_bp
 from portal.api import brand_models as m
 from portal.api.schema import operation, parse_body, respond
 from portal.errors import ValidationError
-from portal.services.brand import collections, share_links
+from portal.services.brand import share_links
 from portal.services.governance.policy import require_role
 from portal.services.governance.rights import parse_expiry
 from portal.services.search import saved
 from portal.services.search.queries import parse_params
 from portal.web.context import runtime, viewer
-
-
-def _collection(session: Any, c: Collection) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "name": c.name,
-        "description": c.description,
-        "asset_ids": collections.visible_item_ids(session, c.id, viewer()),
-    }
-
-
-@api_bp.get("/collections")
-@operation(responses={200: m.CollectionList}, errors=(403,))
-def list_collections() -> ResponseReturnValue:
-    """Every collection with the asset ids the caller may see (managers, as on the brand admin pages)."""
-    require_role(viewer(), Role.MANAGER)
-    with runtime().db.session() as session:
-        items = [_collection(session, c) for c in collections.list_collections(session)]
-    return respond(m.CollectionList, {"items": items})
-
-
-@api_bp.post("/collections")
-@operation(responses={201: m.CollectionOut}, body=m.CollectionBody, errors=(403, 409))
-def create_collection() -> ResponseReturnValue:
-    """A new collection, optionally with its first assets (managers); 409 for a name in use."""
-    body = parse_body(m.CollectionBody)
-    with runtime().db.transaction() as session:
-        c = collections.create_collection(session, viewer(), body.name, body.description)
-        if body.asset_ids:
-            collections.add_items(session, viewer(), c.id, body.asset_ids)
-        collection_id = c.id
-    with runtime().db.session() as session:
-        return respond(
-            m.CollectionOut, _collection(session, collections.get_collection(session, collection_id)), 201
-        )
-
-
-@api_bp.get("/collections/<int:collection_id>")
-@operation(responses={200: m.CollectionOut}, errors=(403,))
-def get_collection(collection_id: int) -> ResponseReturnValue:
-    """One collection with the asset ids the caller may see (managers)."""
-    require_role(viewer(), Role.MANAGER)
-    with runtime().db.session() as session:
-        return respond(
-            m.CollectionOut, _collection(session, collections.get_collection(session, collection_id))
-        )
-
-
-@api_bp.delete("/collections/<int:collection_id>")
-@operation(responses={204: None}, errors=(403,))
-def delete_collection(collection_id: int) -> ResponseReturnValue:
-    """Delete a collection (managers); 204."""
-    with runtime().db.transaction() as session:
-        collections.delete_collection(session, viewer(), collection_id)
-    return Response(status=204)
-
-
-@api_bp.post("/collections/<int:collection_id>/items")
-@operation(responses={200: m.CollectionOut}, body=m.Items, errors=(403,))
-def add_collection_items(collection_id: int) -> ResponseReturnValue:
-    """Append assets to a collection, each once (managers)."""
-    body = parse_body(m.Items)
-    with runtime().db.transaction() as session:
-        collections.add_items(session, viewer(), collection_id, body.asset_ids)
-    with runtime().db.session() as session:
-        return respond(
-            m.CollectionOut, _collection(session, collections.get_collection(session, collection_id))
-        )
-
-
-@api_bp.delete("/collections/<int:collection_id>/items/<int:asset_id>")
-@operation(responses={204: None}, errors=(403,))
-def remove_collection_item(collection_id: int, asset_id: int) -> ResponseReturnValue:
-    """Take one asset out of a collection (managers); 204."""
-    with runtime().db.transaction() as session:
-        collections.get_collection(session, collection_id)
-        collections.remove_item(session, viewer(), collection_id, asset_id)
-    return Response(status=204)
 
 
 def _link(link: ShareLink, views: int = 0, downloads: int = 0) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Request and response models of collections, share links and saved searches."""
+"""Request and response models of share links, saved searches and the hub (collections:
+``portal.api.collection_models``)."""
 
 from __future__ import annotations
 
@@ -7,35 +8,6 @@ from typing import Literal
 from pydantic import Field
 
 from portal.api.models import Id, Open, Strict
-
-
-class Items(Strict):
-    """Asset ids to add."""
-
-    asset_ids: list[Id] = Field(min_length=1, max_length=1000)
-
-
-class CollectionBody(Strict):
-    """A new collection."""
-
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field("", max_length=5000)
-    asset_ids: list[Id] = Field(default_factory=list, max_length=1000)
-
-
-class CollectionOut(Open):
-    """A collection and the asset ids the caller may see in it."""
-
-    id: int
-    name: str
-    description: str | None
-    asset_ids: list[Id]
-
-
-class CollectionList(Open):
-    """Every collection."""
-
-    items: list[CollectionOut]
 
 
 class ShareLinkBody(Strict):

@@ -11,7 +11,6 @@ from flask_login import login_required
 
 from models import Role
 from portal.errors import NotFound, ValidationError
-from portal.services.brand.collections import list_collections
 from portal.services.catalog import asset_page, editing
 from portal.services.catalog import assets as asset_service
 from portal.services.governance.policy import can_edit, require_role
@@ -100,7 +99,6 @@ def index() -> ResponseReturnValue:
         html = render_template(
             template, result=result, article_number=article_number, sort=sort, view=view,
             sorts=SORT_LABELS, can_share=can_share, selectable=True,
-            collections=[(c.id, c.name) for c in list_collections(session)] if can_share else [],
         )  # fmt: skip
     return html, 200, {"Vary": "HX-Request, HX-Target"}
 

@@ -17,6 +17,7 @@ from portal.errors import NotFound, ValidationError
 from portal.services.brand import collections as collection_service
 from portal.services.brand import hub as brand_service
 from portal.services.brand import share_links as sharelinks
+from portal.services.brand.collections import EDIT
 from portal.services.brand.hub import section_params
 from portal.services.governance.policy import require_role
 from portal.services.notify import events as notify_events
@@ -38,12 +39,13 @@ def _managers_only() -> None:
 def index() -> ResponseReturnValue:
     """Settings, sections, collections and share links on one page."""
     with runtime().db.session() as db:
-        collections = collection_service.list_collections(db)
+        collections = collection_service.list_collections(db, viewer())
+        counts = collection_service.visible_counts(db, viewer(), [c.id for c in collections])
         return render_template(
             "brand/admin/index.html",
             brand=brand_service.get_settings(db),
             sections=brand_service.list_sections(db),
-            collections=[(c, collection_service.item_ids(db, c.id)) for c in collections],
+            collections=[(c, counts.get(c.id, 0)) for c in collections],
             links=sharelinks.list_links(db),
             presets=brand_service.KNOWN_PRESETS,
             is_admin=viewer().at_least(Role.ADMIN),
@@ -115,31 +117,15 @@ def change_section(section_id: int, action: str) -> ResponseReturnValue:
 
 @brand_admin_bp.post("/collections")
 def add_collection() -> ResponseReturnValue:
-    """Create a collection, optionally with asset ids."""
+    """Create a team collection: owned by the manager, shared with every manager to edit. Assets are
+    added from the grid, the search and the asset page (the collection picker), never by typing ids."""
     with runtime().db.transaction() as db:
         collection = collection_service.create_collection(
-            db, viewer(), request.form.get("name", ""), request.form.get("description", "")
-        )
-        ids = _ids(request.form.get("asset_ids", ""))
-        if ids:
-            collection_service.add_items(db, viewer(), collection.id, ids)
-    return redirect(url_for("brand_admin.index"))
-
-
-@brand_admin_bp.post("/collections/<int:collection_id>/items")
-def add_collection_items(collection_id: int) -> ResponseReturnValue:
-    """Append asset ids to a collection."""
-    with runtime().db.transaction() as db:
-        collection_service.add_items(db, viewer(), collection_id, _ids(request.form.get("asset_ids", "")))
-    return redirect(url_for("brand_admin.index"))
-
-
-@brand_admin_bp.post("/collections/<int:collection_id>/items/<int:asset_id>/delete")
-def remove_collection_item(collection_id: int, asset_id: int) -> ResponseReturnValue:
-    """Take an asset out of a collection."""
-    with runtime().db.transaction() as db:
-        collection_service.remove_item(db, viewer(), collection_id, asset_id)
-    return redirect(url_for("brand_admin.index"))
+            db, viewer(), request.form.get("name", ""), request.form.get("description", ""),
+            share_role=Role.MANAGER,
+        )  # fmt: skip
+        collection_id = collection.id
+    return redirect(url_for("collections.detail", collection_id=collection_id))
 
 
 @brand_admin_bp.post("/links")
@@ -178,12 +164,20 @@ def create_link() -> ResponseReturnValue:
 @brand_admin_bp.route("/links/new", methods=["GET", "POST"])
 def new_link() -> ResponseReturnValue:
     """The share-link form prefilled from the search page: ``kind=search&query=...`` (the search's query
-    string) or ``kind=selection&asset_ids=1&asset_ids=2`` (the assets ticked in the grid, posted)."""
+    string), ``kind=selection&asset_ids=1&asset_ids=2`` (the assets ticked in the grid, posted) or
+    ``kind=collection&collection_id=n`` (a collection's page)."""
     args = request.values
     kind = args.get("kind", "")
     query = args.get("query", "").lstrip("?")
     ids = _ids(" ".join(args.getlist("asset_ids")))
-    if kind == "search":
+    collection_id = _int_or_none(args.get("collection_id"))
+    back = ""
+    if kind == "collection":
+        with runtime().db.session() as db:
+            collection = collection_service.get_collection(db, viewer(), collection_id or 0)
+            about = f"The collection “{collection.name}”"
+        back = url_for("collections.detail", collection_id=collection_id)
+    elif kind == "search":
         section_params(query)  # a bad search is a clear 422 here, not later
         about = describe(query)
     elif kind == "selection":
@@ -191,14 +185,17 @@ def new_link() -> ResponseReturnValue:
             raise ValidationError("select at least one asset to share")
         about = f"{len(ids)} selected asset{'' if len(ids) == 1 else 's'}"
     else:
-        raise ValidationError("share a search (kind=search) or a selection (kind=selection)")
+        raise ValidationError(
+            "share a search (kind=search), a selection (kind=selection) or a collection (kind=collection)"
+        )
     return render_template(
         "brand/admin/link_new.html",
         kind=kind,
         query=query,
         asset_ids=", ".join(map(str, ids)),
+        collection_id=collection_id,
         about=about,
-        back=search_url(query) if kind == "search" else _safe_back(args.get("back", "")),
+        back=back or (search_url(query) if kind == "search" else _safe_back(args.get("back", ""))),
         presets=brand_service.KNOWN_PRESETS,
         default_expiry=(utcnow() + timedelta(days=DEFAULT_LINK_DAYS)).strftime("%Y-%m-%d"),
     )
@@ -219,7 +216,7 @@ def collect_selection() -> ResponseReturnValue:
             collection_id = _int_or_none(form.get("collection_id"))
             if collection_id is None:
                 raise ValidationError("choose a collection or name a new one")
-            collection = collection_service.get_collection(db, collection_id)
+            collection = collection_service.get_collection(db, viewer(), collection_id, EDIT)
         added = collection_service.add_items(db, viewer(), collection.id, ids)
         name = collection.name
     flash(f"Added {added} of {len(ids)} selected assets to the collection “{name}”.", "success")

@@ -240,7 +240,8 @@ def render_result(
 ) -> ResponseReturnValue:
     """The search page (or its htmx part) for a result; ``image_name`` marks a search by image."""
     context = _page_context(params, result)
-    context["can_share"] = viewer().at_least(Role.MANAGER)  # share links and collections: managers
+    context["can_share"] = viewer().at_least(Role.MANAGER)  # share links: managers
+    context["can_select"] = viewer().is_authenticated  # the selection bar (add to a collection: everyone)
     context["image_name"] = image_name or _image_name(params)
     context["similar"] = _similar_reference(params)
     headers = {"Vary": "HX-Request, HX-Target"}
@@ -259,18 +260,9 @@ def render_result(
         "search/index.html",
         saved=_saved(viewer().user_id),
         save_name=save_name,
-        collections=_collections() if context["can_share"] else [],
         **context,
     )
     return html, status, headers
-
-
-def _collections() -> list[tuple[int, str]]:
-    """Collections a selection may be added to (``(id, name)``, by name)."""
-    from portal.services.brand.collections import list_collections
-
-    with runtime().db.session() as session:
-        return [(c.id, c.name) for c in list_collections(session)]
 
 
 def _image_name(params: SearchParams) -> str:

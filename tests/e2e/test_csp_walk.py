@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from models import Role
+from portal.services.brand import collection_shares
+from portal.services.brand import collections as collection_service
 from portal.services.distribution import packages
 from portal.services.governance.policy import Viewer
 from tests.e2e.conftest import LiveServer
@@ -16,6 +18,7 @@ from tests.gov_helpers import new_asset, set_state
 STAFF_PAGES = [
     "/assets", "/assets/{asset}", "/search?q=image", "/review/mine", "/packages",
     "/products", "/upload", "/account/tokens", "/brand", "/brand/a/{asset}",
+    "/collections/", "/collections/{collection}",
 ]  # fmt: skip
 ADMIN_PAGES = [
     "/packages/{package}", "/admin/users", "/admin/audit", "/admin/jobs", "/admin/presets",
@@ -26,7 +29,15 @@ WALKS: dict[str, list[str]] = {
     "admin": STAFF_PAGES + ADMIN_PAGES,
     "manager": [*STAFF_PAGES, "/review", "/review/dashboard"],
     "editor": STAFF_PAGES,
-    "partner": ["/assets", "/assets/{asset}", "/search?q=image", "/packages", "/brand"],
+    "partner": [
+        "/assets",
+        "/assets/{asset}",
+        "/search?q=image",
+        "/packages",
+        "/brand",
+        "/collections/",
+        "/collections/{collection}",
+    ],
     "anonymous": ["/login", "/brand", "/brand/a/{asset}", "/brand/search?q=image", "/brand/terms"],
 }
 
@@ -72,7 +83,13 @@ def test_hole_14_every_role_walks_the_main_pages_without_csp_violations_or_error
         package = packages.create_package(
             session, Viewer(admin_id, Role.ADMIN), lines=[str(asset)], presets=["web"], source="selection"
         ).id
-    ids = {"asset": asset, "package": package}
+        made = collection_service.create_collection(session, Viewer(admin_id, Role.ADMIN), "Walked")
+        collection_service.add_items(session, Viewer(admin_id, Role.ADMIN), made.id, [asset])
+        collection_shares.share(
+            session, Viewer(admin_id, Role.ADMIN), made.id, role="partner", permission="view"
+        )
+        collection = made.id
+    ids = {"asset": asset, "package": package, "collection": collection}
     failures: list[str] = []
     for role, paths in WALKS.items():
         page = new_page()

@@ -39,9 +39,11 @@ def test_collections(app: Flask, tmp_path: Path) -> None:
         ids[2],
     ]
     assert [c["id"] for c in client.get("/api/v1/collections", headers=manager).get_json()["items"]] == [cid]
-    assert client.get("/api/v1/collections", headers=editor).status_code == 403
-    assert client.post("/api/v1/collections", json={"name": "X"}, headers=editor).status_code == 403
-    assert client.delete(f"/api/v1/collections/{cid}", headers=editor).status_code == 403
+    # Everyone has collections of their own; someone else's unshared one does not exist for them.
+    assert client.get("/api/v1/collections", headers=editor).get_json()["items"] == []
+    assert client.post("/api/v1/collections", json={"name": "X"}, headers=editor).status_code == 201
+    assert client.get(f"/api/v1/collections/{cid}", headers=editor).status_code == 404
+    assert client.delete(f"/api/v1/collections/{cid}", headers=editor).status_code == 404
     assert client.delete(f"/api/v1/collections/{cid}", headers=manager).status_code == 204
     assert client.get(f"/api/v1/collections/{cid}", headers=manager).status_code == 404
 

@@ -70,10 +70,11 @@ def test_grid_page_sort_list_view_and_selection_bar(
     found = [int(x) for x in re.findall(r'name="asset_ids" value="(\d+)"', page)]
     assert found == [a, b, c]
     assert 'class="grid-results is-list"' in page and '<option value="title" selected>' in page
-    for button in ("download-selection", "share-selection", "collect-selection"):
+    for button in ("download-selection", "share-selection", "collect-selection-add"):
         assert f'id="{button}"' in page
     partner = login("partner").get("/assets?article_number=nothing-here").get_data(as_text=True)
     assert 'id="download-selection"' in partner and 'id="share-selection"' not in partner
+    assert 'id="collect-selection-add"' in partner  # everyone keeps collections
     assert 'id="package-search"' in partner  # a filtered grid can be packaged
     assert manager.get("/assets?sort=size").status_code == 422
 

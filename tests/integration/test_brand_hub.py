@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from models import ShareLink
+from models import Role, ShareLink
 from portal.runtime import Runtime
 from portal.services.brand import collections as collection_service
 from portal.services.brand import hub as brand_service
@@ -58,7 +58,9 @@ def hub(app: Flask, tmp_path: Path) -> Hub:
     release(rt, jpeg, png, pdf)
     release(rt, internal, visibility="internal")
     with rt.db.transaction() as session:
-        collection = collection_service.create_collection(session, MANAGER, "Press kit")
+        collection = collection_service.create_collection(
+            session, MANAGER, "Press kit", share_role=Role.MANAGER
+        )
         collection_service.add_items(session, MANAGER, collection.id, [jpeg, png, internal])
         brand_service.create_section(
             session, MANAGER, title="Press kit", kind="collection", collection_id=collection.id

@@ -40,6 +40,7 @@ FORM_NAMES = [
     "colour", "currency", "download", "enabled", "expires", "filename_template", "format", "group", "intro",
     "keep_alpha", "model_code", "new_collection", "note", "page", "price", "private", "prompts",
     "public_presets", "query", "size", "tags", "threshold", "write_metadata", "section_id", "days",
+    "permission", "target",
 ]  # fmt: skip
 FILE_NAMES = ["file", "image", "logo", "list_file"]
 SKIP_POST = {"auth.logout"}  # would end the session the sweep runs in; covered by the CSRF test

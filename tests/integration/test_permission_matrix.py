@@ -264,7 +264,7 @@ RESOURCE_CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/api/v1/users", None, {"admin": 200, "manager": 403, "editor": 403, "partner": 403}),
     ("GET", "/api/v1/audit", None, {"admin": 200, "manager": 200, "editor": 403, "partner": 403}),
     ("GET", "/api/v1/audit.csv", None, {"admin": 200, "manager": 200, "editor": 403, "partner": 403}),
-    ("GET", "/api/v1/collections", None, {"admin": 200, "manager": 200, "editor": 403, "partner": 403}),
+    ("GET", "/api/v1/collections", None, {"admin": 200, "manager": 200, "editor": 200, "partner": 200}),
     ("GET", "/api/v1/share-links", None, {"admin": 200, "manager": 200, "editor": 403, "partner": 403}),
     ("GET", "/api/v1/saved-searches", None, {"admin": 200, "manager": 200, "editor": 200, "partner": 200}),
     ("GET", "/api/v1/presets", None, {"admin": 200, "manager": 200, "editor": 200, "partner": 200}),
@@ -284,7 +284,7 @@ RESOURCE_CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ),
     (
         "POST", "/api/v1/collections", {"name": "C {role}"},
-        {"admin": 201, "manager": 201, "editor": 403, "partner": 403},
+        {"admin": 201, "manager": 201, "editor": 201, "partner": 201},
     ),
     (
         "POST", "/api/v1/bulk", {"ids": [1], "changes": {"add_tags": ["x"]}, "dry_run": True},

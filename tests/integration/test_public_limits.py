@@ -161,9 +161,15 @@ def test_managers_build_sections_from_collections_and_searches(
         == 302
     )
     with rt.db.session() as session:
+        from models import Role
         from portal.services.brand.collections import list_collections
+        from portal.services.governance.policy import Viewer
 
-        collection_id = list_collections(session)[0].id
+        # A team collection: shared with every manager to edit.
+        collection_id = list_collections(session, Viewer(None, Role.MANAGER))[0].id
+    # Assets go in through the collection picker (never typed ids on the hub admin).
+    picked = {"csrf_token": token, "asset_ids": str(asset_id), "collection_id": str(collection_id)}
+    assert manager.post("/collections/add", data=picked).status_code == 302
     for data in (
         {"title": "Logos", "kind": "collection", "collection_id": str(collection_id)},
         {"title": "Everything JPEG", "kind": "saved_search", "query": "?f.file_type=JPEG"},

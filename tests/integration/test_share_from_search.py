@@ -12,7 +12,9 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from models import Collection
 from models.base import utcnow
 from portal.runtime import Runtime
 from portal.services.brand import collections as collection_service
@@ -49,11 +51,11 @@ def test_search_page_offers_sharing_to_managers_only(
     assert f'name="asset_ids" value="{ids["jpeg"]}"' in page
     assert 'form="selection-form"' in page and 'aria-label="Select Hopper portrait"' in page
     partner = html(login("partner").get("/search?q=hopper"))
-    assert "share-search" not in partner and "share-selection" not in partner
-    assert "collect-selection" not in partner
-    # Partners select to download (a package of the selection) and package the whole search.
+    assert 'id="share-search"' not in partner and 'id="share-selection"' not in partner
+    # Partners select to download (a package of the selection), package the whole search and add to
+    # their own collections, but share nothing through links.
     assert "data-select-tile" in partner and 'id="download-selection"' in partner
-    assert 'id="package-search"' in partner
+    assert 'id="package-search"' in partner and 'id="collect-selection-add"' in partner
 
 
 def test_share_this_search_prefills_the_form_and_shows_the_url_once(
@@ -115,7 +117,7 @@ def test_a_selection_is_shared_or_added_to_a_collection(
     added = manager.post("/brand-admin/selection/collect", data={**collect, "new_collection": "Picks"})
     assert added.status_code == 302 and added.headers["Location"].endswith("/search?q=hopper")
     with rt.db.session() as session:
-        collection = collection_service.list_collections(session)[0]
+        collection = session.scalars(select(Collection)).one()
         assert collection_service.item_ids(session, collection.id) == [int(i) for i in picked]
     more = {**collect, "asset_ids": [str(ids["png"]), str(ids["jpeg"])], "collection_id": str(collection.id)}
     more["back"] = "https://evil.example/"  # never followed

@@ -23,7 +23,7 @@ from models import Asset, AssetVersion, BrandSection, BrandSettings, Collection,
 from models.brand import DEFAULT_PUBLIC_PRESETS
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.runtime import Runtime
-from portal.services.brand.collections import visible_item_ids
+from portal.services.brand.collections import readable, visible_item_ids
 from portal.services.governance.policy import (
     ANONYMOUS,
     Viewer,
@@ -221,7 +221,10 @@ def create_section(
     if kind not in SECTION_KINDS:
         raise ValidationError(f"a section is one of: {', '.join(SECTION_KINDS)}")
     if kind == "collection":
-        if collection_id is None or session.get(Collection, collection_id) is None:
+        # Only a collection the manager reaches (own, or shared with them) may go on the hub.
+        if collection_id is None or not session.scalar(
+            select(Collection.id).where(Collection.id == collection_id, readable(viewer))
+        ):
             raise ValidationError("choose an existing collection")
         query = ""
     else:

@@ -24,7 +24,7 @@ from models.base import utcnow
 from portal.errors import NotFound, PortalError, ValidationError
 from portal.runtime import Runtime
 from portal.services.accounts.tokens import hash_token
-from portal.services.brand.collections import require_assets, visible_item_ids
+from portal.services.brand.collections import readable, require_assets, visible_item_ids
 from portal.services.brand.hub import KNOWN_PRESETS, section_params, still_visible
 from portal.services.governance.policy import Viewer, can_view, require_role
 from portal.services.search.queries import run_search
@@ -66,7 +66,7 @@ def create_link(
 ) -> NewLink:
     """Make a share link (managers). ``target``: ``asset_ids`` | ``collection_id`` | ``query``."""
     require_role(viewer, Role.MANAGER)
-    clean_target = _check_target(session, kind, target)
+    clean_target = _check_target(session, viewer, kind, target)
     now = utcnow()
     if expires_at <= now:
         raise ValidationError("the expiry date must be in the future")
@@ -98,7 +98,7 @@ def create_link(
     return NewLink(link.id, token)
 
 
-def _check_target(session: Session, kind: str, target: dict[str, Any]) -> dict[str, Any]:
+def _check_target(session: Session, viewer: Viewer, kind: str, target: dict[str, Any]) -> dict[str, Any]:
     if kind == "selection":
         try:
             ids = list(dict.fromkeys(int(i) for i in target.get("asset_ids") or []))
@@ -110,7 +110,10 @@ def _check_target(session: Session, kind: str, target: dict[str, Any]) -> dict[s
         return {"asset_ids": ids}
     if kind == "collection":
         collection_id = target.get("collection_id")
-        if not isinstance(collection_id, int) or session.get(Collection, collection_id) is None:
+        # Only a collection the manager reaches (own, or shared with them) may go out through a link.
+        if not isinstance(collection_id, int) or not session.scalar(
+            select(Collection.id).where(Collection.id == collection_id, readable(viewer))
+        ):
             raise ValidationError("choose an existing collection")
         return {"collection_id": collection_id}
     if kind == "search":
