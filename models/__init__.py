@@ -5,7 +5,7 @@ from models.asset import Asset, AssetProduct, AssetTag, AssetVersion, Rendition
 from models.audit import AuditEvent
 from models.base import Base
 from models.brand import BrandSection, BrandSettings, Collection, CollectionItem, ShareLink, ShareLinkAccess
-from models.bulk import BulkJob
+from models.bulk import BulkJob, BulkJobItem
 from models.db import Database
 from models.distribution import (
     Package,
@@ -37,6 +37,7 @@ __all__ = [
     "BrandSection",
     "BrandSettings",
     "BulkJob",
+    "BulkJobItem",
     "Collection",
     "CollectionItem",
     "Database",
