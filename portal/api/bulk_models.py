@@ -20,7 +20,9 @@ class BulkChanges(Strict):
     visibility: Literal["internal", "partner", "public"] | None = None
     rights_note: str | None = Field(None, max_length=5000)
     expires_at: str | None = Field(None, max_length=40, description="date or date-time; null: never")
-    add_links: list[str] = Field(default_factory=list, max_length=50, description="article numbers or model codes")
+    add_links: list[str] = Field(
+        default_factory=list, max_length=50, description="article numbers, model codes"
+    )
     remove_links: list[str] = Field(default_factory=list, max_length=50)
     action: Literal["submit", "approve", "reject", "reopen", "archive", "restore"] | None = None
     comment: str | None = Field(None, max_length=2000, description="the workflow comment (reject needs one)")
@@ -32,7 +34,7 @@ class BulkRequest(Strict):
 
     ids: list[Id] | None = Field(None, min_length=1, max_length=MAX_IDS)
     search: str | None = Field(
-        None, max_length=2000, description="query string of /api/v1/search; run again with your role's filters"
+        None, max_length=2000, description="query string of /api/v1/search (run with your role's filters)"
     )
     collection: Id | None = Field(None, description="a collection's id: its assets")
     changes: BulkChanges

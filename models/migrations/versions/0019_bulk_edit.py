@@ -28,7 +28,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("error", sa.Text(), nullable=True))
         batch.add_column(sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True))
         batch.create_foreign_key(
-            batch.f("fk_bulk_job_undo_of_id_bulk_job"), "bulk_job", ["undo_of_id"], ["id"], ondelete="SET NULL"
+            batch.f("fk_bulk_job_undo_of_id_bulk_job"),
+            "bulk_job",
+            ["undo_of_id"],
+            ["id"],
+            ondelete="SET NULL",
         )
     op.create_table(
         "bulk_job_item",

@@ -9,6 +9,7 @@ The work is set-based (``bulk_engine``): rows are loaded a chunk at a time and t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -182,9 +183,11 @@ def _claim(session: Session, job_id: int) -> bool:
             BulkJob.id == job_id,
             or_(
                 BulkJob.status == "queued",
-                and_(BulkJob.status == "running",
-                     or_(BulkJob.heartbeat_at.is_(None), BulkJob.heartbeat_at < now - STALE_AFTER)),
-            ),  # fmt: skip
+                and_(
+                    BulkJob.status == "running",
+                    or_(BulkJob.heartbeat_at.is_(None), BulkJob.heartbeat_at < now - STALE_AFTER),
+                ),
+            ),
         )
         .values(status="running", heartbeat_at=now)
     )
@@ -204,6 +207,7 @@ def run(db: Database, job_id: int, ip: str | None = None) -> None:
         todo = [i for i in job.asset_ids.get("ids", []) if i not in done]
         raw, tally = dict(job.changes), engine.Tally.of(job.summary)
     ctx = Context(viewer, job_id, ip=ip)
+    parts: Sequence[str]
     try:
         if kind == "edit":
             changes = parse_changes(raw)
@@ -227,7 +231,7 @@ def run(db: Database, job_id: int, ip: str | None = None) -> None:
     _finish(db, job_id, "done", None, undo_of=undo_of)
 
 
-def _items_of(session: Session, job_id: int | None, ids: list[int]) -> dict[int, tuple[dict[str, Any], dict[str, Any]]]:
+def _items_of(session: Session, job_id: int | None, ids: list[int]) -> dict[int, engine.Change]:
     rows = session.execute(
         select(BulkJobItem.asset_id, BulkJobItem.before, BulkJobItem.after).where(
             BulkJobItem.job_id == job_id, BulkJobItem.asset_id.in_(ids), BulkJobItem.outcome == "changed"
@@ -256,7 +260,10 @@ def _finish(db: Database, job_id: int, status: str, error: str | None, undo_of: 
 def job_results(session: Session, job: BulkJob, limit: int = 500) -> tuple[list[dict[str, Any]], bool]:
     """The first ``limit`` per-asset results of a job (by asset id), and whether there are more."""
     rows = session.scalars(
-        select(BulkJobItem).where(BulkJobItem.job_id == job.id).order_by(BulkJobItem.asset_id).limit(limit + 1)
+        select(BulkJobItem)
+        .where(BulkJobItem.job_id == job.id)
+        .order_by(BulkJobItem.asset_id)
+        .limit(limit + 1)
     ).all()
     results = [
         engine.Outcome(r.asset_id, r.outcome, dict(r.before), dict(r.after), r.status, r.reason).result()
@@ -284,7 +291,9 @@ def count_changed(session: Session, job_id: int) -> int:
     """How many assets a job changed."""
     return int(
         session.scalar(
-            select(func.count(BulkJobItem.id)).where(BulkJobItem.job_id == job_id, BulkJobItem.outcome == "changed")
+            select(func.count(BulkJobItem.id)).where(
+                BulkJobItem.job_id == job_id, BulkJobItem.outcome == "changed"
+            )
         )
         or 0
     )

@@ -29,6 +29,7 @@ from portal.services.search import sync as search_sync
 CHUNK = 1000
 # Works out one asset's new values in place (the state holds its current values), or refuses it.
 Planner = Callable[[Context, Asset, State], Refusal | None]
+Change = tuple[dict[str, Any], dict[str, Any]]  # an asset's changed parts: values before, values after
 
 
 @dataclass
@@ -45,7 +46,12 @@ class Outcome:
     def result(self) -> dict[str, Any]:
         """The API's per-asset result."""
         if self.outcome == "refused":
-            return {"asset_id": self.asset_id, "result": "refused", "status": self.status, "reason": self.reason}
+            return {
+                "asset_id": self.asset_id,
+                "result": "refused",
+                "status": self.status,
+                "reason": self.reason,
+            }
         diff = {k: {"from": self.before[k], "to": self.after[k]} for k in self.after}
         return {"asset_id": self.asset_id, "result": "ok", "changes": diff}
 
@@ -98,7 +104,8 @@ def plan_chunk(
     for asset_id in ids:
         asset = ctx.assets.get(asset_id)
         if asset is None:
-            outcomes.append(Outcome(asset_id, "refused", {}, {}, 404, "not found (deleted, or hidden from you)"))
+            gone = "not found (deleted, or hidden from you)"
+            outcomes.append(Outcome(asset_id, "refused", {}, {}, 404, gone))
             continue
         before = {name: current[name][asset_id] for name in parts}
         state = copy.deepcopy(before)
@@ -173,7 +180,7 @@ def changes_planner(change_set: Any) -> Planner:
     return plan
 
 
-def undo_planner(items: Mapping[int, tuple[dict[str, Any], dict[str, Any]]]) -> Planner:
+def undo_planner(items: Mapping[int, Change]) -> Planner:
     """The planner of an undo: per asset, each undoable part the job changed goes back (sets by delta)."""
 
     def plan(ctx: Context, asset: Asset, state: State) -> Refusal | None:
@@ -187,7 +194,7 @@ def undo_planner(items: Mapping[int, tuple[dict[str, Any], dict[str, Any]]]) -> 
     return plan
 
 
-def undo_parts(items: Mapping[int, tuple[dict[str, Any], dict[str, Any]]]) -> list[str]:
+def undo_parts(items: Mapping[int, Change]) -> list[str]:
     """The undoable parts some asset of a job changed."""
     names = {n for before, _ in items.values() for n in before}
     return [n for n in PARTS if n in names and PARTS[n].revert is not None]

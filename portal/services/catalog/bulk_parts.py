@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, or_, select
+from sqlalchemy import Table, bindparam, delete, insert, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from models import Asset, AssetProduct, AssetTag, LinkSource
 from portal.services.catalog.linking import LinkTarget
@@ -85,7 +86,9 @@ def iso(moment: datetime | None) -> str | None:
 def _load_tags(session: Session, assets: Mapping[int, Asset]) -> dict[int, Any]:
     out: dict[int, list[str]] = {i: [] for i in assets}
     rows = session.execute(
-        select(AssetTag.asset_id, AssetTag.tag).where(AssetTag.asset_id.in_(list(assets))).order_by(AssetTag.id)
+        select(AssetTag.asset_id, AssetTag.tag)
+        .where(AssetTag.asset_id.in_(list(assets)))
+        .order_by(AssetTag.id)
     )
     for asset_id, tag in rows:
         out[asset_id].append(tag)
@@ -97,7 +100,7 @@ def _store_tags(session: Session, ctx: Context, rows: Rows) -> None:
     new = [{"asset_id": i, "tag": t, "source": "manual"} for i, before, after in rows for t in after
            if t not in set(before)]  # fmt: skip
     if gone:
-        table = AssetTag.__table__
+        table = cast(Table, AssetTag.__table__)
         session.execute(
             delete(table).where(table.c.asset_id == bindparam("a"), table.c.tag == bindparam("t")), gone
         )
@@ -133,11 +136,12 @@ def _store_links(session: Session, ctx: Context, rows: Rows) -> None:
         if asset is not None and (asset.link_key or "").lower() == key.lower():
             asset.link_key = None  # or a later product import would bring a file-name link back
     if removed:
-        table = AssetProduct.__table__
-        key = bindparam("k")
+        table = cast(Table, AssetProduct.__table__)
+        name: BindParameter[str] = bindparam("k")
         session.execute(
             delete(table).where(
-                table.c.asset_id == bindparam("a"), or_(table.c.article_number == key, table.c.model_code == key)
+                table.c.asset_id == bindparam("a"),
+                or_(table.c.article_number == name, table.c.model_code == name),
             ),
             [{"a": i, "k": k} for i, k in removed],
         )
@@ -179,7 +183,11 @@ def _column_part(name: str, column: str, guard: Field, *, as_time: bool = False)
 
 # --- workflow ----------------------------------------------------------------------------------------
 
-_ACTION_BY_STEP = {(s.value, t.target.value): t.action for t in workflow.TRANSITIONS.values() for s in t.sources}
+_ACTION_BY_STEP = {
+    (source.value, rule.target.value): rule.action
+    for rule in workflow.TRANSITIONS.values()
+    for source in rule.sources
+}
 
 
 def _load_status(session: Session, assets: Mapping[int, Asset]) -> dict[int, Any]:
