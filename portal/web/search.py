@@ -241,6 +241,7 @@ def render_result(
     """The search page (or its htmx part) for a result; ``image_name`` marks a search by image."""
     context = _page_context(params, result)
     context["can_share"] = viewer().at_least(Role.MANAGER)  # share links and collections: managers
+    context["can_bulk"] = viewer().at_least(Role.EDITOR)  # bulk edit: editors and above
     context["image_name"] = image_name or _image_name(params)
     context["similar"] = _similar_reference(params)
     headers = {"Vary": "HX-Request, HX-Target"}
