@@ -27,10 +27,13 @@ from portal.services.catalog import bulk_engine as engine
 from portal.services.catalog.bulk_changes import ChangeSet, parse_changes
 from portal.services.catalog.bulk_parts import Context
 from portal.services.governance.policy import Viewer, require_role
+from portal.services.search import sync as search_sync
 
 MAX_ASSETS = 200_000
 PREVIEW_ITEMS = 1000
 STALE_AFTER = timedelta(minutes=5)  # a running job without a heartbeat this long is taken over
+# A job's index updates wait for its end (one large write instead of one per chunk), at most this long.
+HOLD_SYNC = timedelta(minutes=10)
 ACTIONS = {"edit": "asset.bulk_edit", "undo": "asset.bulk_undo"}
 __all__ = ["MAX_ASSETS", "ChangeSet", "Selection", "parse_changes"]
 
@@ -206,7 +209,7 @@ def run(db: Database, job_id: int, ip: str | None = None) -> None:
         done = set(session.scalars(select(BulkJobItem.asset_id).where(BulkJobItem.job_id == job_id)))
         todo = [i for i in job.asset_ids.get("ids", []) if i not in done]
         raw, tally = dict(job.changes), engine.Tally.of(job.summary)
-    ctx = Context(viewer, job_id, ip=ip)
+    ctx = Context(viewer, job_id, ip=ip, hold_sync_until=utcnow() + HOLD_SYNC)
     parts: Sequence[str]
     try:
         if kind == "edit":
@@ -251,6 +254,7 @@ def _finish(db: Database, job_id: int, status: str, error: str | None, undo_of: 
         job = session.get(BulkJob, job_id)
         assert job is not None
         job.status, job.error, job.finished_at = status, error, utcnow()
+        search_sync.flush_held(session)
         if undo_of is not None:
             original = session.get(BulkJob, undo_of)
             if original is not None:

@@ -158,7 +158,7 @@ def write_chunk(
                          "changes": {k: {"from": o.before[k], "to": o.after[k]} for k in o.after}}}
              for o in changed],
         )  # fmt: skip
-        search_sync.assets_changed(session, [o.asset_id for o in changed])
+        search_sync.assets_changed(session, [o.asset_id for o in changed], hold_until=ctx.hold_sync_until)
         if webhooks.listening(session):
             for o in changed:
                 webhooks.emit_asset_event(session, "asset.updated", o.asset_id)

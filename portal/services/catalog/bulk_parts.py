@@ -38,6 +38,8 @@ class Context:
     ip: str | None = None
     links: dict[str, LinkTarget] = field(default_factory=dict)
     assets: dict[int, Asset] = field(default_factory=dict)
+    # A job holds its chunks' search-sync items until it ends (``search.sync.assets_changed``).
+    hold_sync_until: datetime | None = None
 
 
 @dataclass(frozen=True)
