@@ -12,10 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from models import AssetTag, AuditEvent, BulkJob, BulkJobItem, Collection, CollectionItem, Role
-from portal.errors import PermissionDenied, ValidationError
+from models import AssetProduct, AssetTag, AuditEvent, BulkJob, BulkJobItem, Collection, CollectionItem, Role
+from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.runtime import Runtime
 from portal.services.catalog import bulk, editing
+from portal.services.catalog.products import upsert_product
 from portal.services.governance import rights
 from portal.services.governance.policy import Viewer
 from portal.services.search import sync as search_sync
@@ -251,3 +252,30 @@ def test_web_form_preview_confirm_progress_and_undo(
     assert client.post(f"/bulk/jobs/{job_id}/undo", data={"csrf_token": token}).status_code == 422
     products = client.get("/bulk/products?q=x")
     assert products.status_code == 200 and products.get_json() == {"items": []}
+
+
+def test_undo_puts_removed_product_links_back_and_takes_added_ones_away(app: Flask, tmp_path: Path) -> None:
+    rt = _rt(app)
+    asset = new_asset(rt, tmp_path, 95)
+    boss, _ = user_with_token(app, "manager")
+    viewer = Viewer(boss, Role.MANAGER)
+    with rt.db.transaction() as session:
+        for number in ("P-1", "P-2"):
+            upsert_product(session, {"name": number}, article_number=number)
+    with rt.db.transaction() as session:
+        editing.link_product(session, viewer, asset, "P-1")
+    changes = {"remove_links": ["P-1"], "add_links": ["P-2"]}
+    with rt.db.transaction() as session:
+        job_id = bulk.start(session, viewer, bulk.Selection([asset]), changes).id
+    assert _links(rt, asset) == ["P-2"]
+    with rt.db.transaction() as session:
+        bulk.start_undo(session, viewer, job_id)
+    assert _links(rt, asset) == ["P-1"]
+    with pytest.raises(NotFound):
+        bulk.preview(rt.db, viewer, bulk.Selection([asset]), bulk.parse_changes({"add_links": ["nope"]}))
+
+
+def _links(rt: Runtime, asset_id: int) -> list[str]:
+    with rt.db.session() as session:
+        rows = session.scalars(select(AssetProduct).where(AssetProduct.asset_id == asset_id))
+        return sorted(link.key for link in rows)

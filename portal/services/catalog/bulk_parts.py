@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from models import Asset, AssetProduct, AssetTag, LinkSource
+from portal.services.catalog import linking
 from portal.services.catalog.linking import LinkTarget
 from portal.services.governance import workflow
 from portal.services.governance.fields import Field
@@ -125,13 +126,27 @@ def _load_links(session: Session, assets: Mapping[int, Asset]) -> dict[int, Any]
     return dict(out)
 
 
+def _target(session: Session, ctx: Context, key: str) -> LinkTarget | None:
+    """What a key links to (resolved once per job; an undo re-adds keys the edit resolved, a product
+    deleted since is skipped)."""
+    if key not in ctx.links:
+        found = linking.resolve_keys(session, [key])
+        if not found:
+            return None
+        ctx.links[key] = found[0]
+    return ctx.links[key]
+
+
 def _store_links(session: Session, ctx: Context, rows: Rows) -> None:
     from portal.services.distribution import webhooks
 
     added: list[tuple[int, LinkTarget]] = []
     removed: list[tuple[int, str]] = []
     for asset_id, before, after in rows:
-        added += [(asset_id, ctx.links[k]) for k in after if k not in set(before) and k in ctx.links]
+        for key in after:
+            target = _target(session, ctx, key) if key not in set(before) else None
+            if target is not None:
+                added.append((asset_id, target))
         removed += [(asset_id, k) for k in before if k not in set(after)]
     for asset_id, key in removed:
         asset = ctx.assets.get(asset_id)
