@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from models import AssetProduct, AssetTag, AuditEvent, BulkJob, BulkJobItem, Collection, CollectionItem, Role
+from models.base import utcnow
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.runtime import Runtime
 from portal.services.catalog import bulk, editing
@@ -279,3 +280,32 @@ def _links(rt: Runtime, asset_id: int) -> list[str]:
     with rt.db.session() as session:
         rows = session.scalars(select(AssetProduct).where(AssetProduct.asset_id == asset_id))
         return sorted(link.key for link in rows)
+
+
+def test_a_job_left_running_by_a_dead_worker_is_taken_over_and_skips_what_was_done(
+    app: Flask, tmp_path: Path
+) -> None:
+    rt = _rt(app)
+    ids = [new_asset(rt, tmp_path, seed) for seed in (97, 98)]
+    boss, _ = user_with_token(app, "manager")
+    with rt.db.transaction() as session:
+        job = BulkJob(created_by_id=boss, status="running", heartbeat_at=None, asset_ids={"ids": ids},
+                      changes={"add_tags": ["x"]}, total=2, summary={"unchanged": 1})  # fmt: skip
+        session.add(job)
+        session.flush()
+        session.add(BulkJobItem(job_id=job.id, asset_id=ids[0], outcome="unchanged", before={}, after={}))
+        job_id = job.id
+    bulk.run(rt.db, job_id)
+    with rt.db.session() as session:
+        job = session.get(BulkJob, job_id)
+        assert job is not None and (job.status, job.done, job.summary["changed"]) == ("done", 2, 1)
+    assert _tags(rt, ids[0]) == [] and _tags(rt, ids[1]) == ["x"]
+    # A job another worker holds (fresh heartbeat) is left alone.
+    with rt.db.transaction() as session:
+        held = BulkJob(created_by_id=boss, status="running", heartbeat_at=utcnow(), asset_ids={"ids": ids},
+                       changes={"add_tags": ["y"]}, total=2, summary={})  # fmt: skip
+        session.add(held)
+        session.flush()
+        held_id = held.id
+    bulk.run(rt.db, held_id)
+    assert _tags(rt, ids[1]) == ["x"]

@@ -229,9 +229,20 @@ def run(db: Database, job_id: int, ip: str | None = None) -> None:
                 _progress(session, job_id, len(done) + len(outcomes), tally)
                 done.update(chunk)
     except PortalError as exc:
-        _finish(db, job_id, "failed", exc.message)
+        _finish(db, job_id, "failed", exc.message, undo_of=undo_of)
         return
+    except Exception as exc:
+        # Let the outbox retry take the job over at once (it skips the chunks already done).
+        _release(db, job_id, f"{type(exc).__name__}: {exc}")
+        raise
     _finish(db, job_id, "done", None, undo_of=undo_of)
+
+
+def _release(db: Database, job_id: int, error: str) -> None:
+    with db.transaction() as session:
+        job = session.get(BulkJob, job_id)
+        if job is not None:
+            job.heartbeat_at, job.error = None, error[:2000]
 
 
 def _items_of(session: Session, job_id: int | None, ids: list[int]) -> dict[int, engine.Change]:
@@ -258,7 +269,8 @@ def _finish(db: Database, job_id: int, status: str, error: str | None, undo_of: 
         if undo_of is not None:
             original = session.get(BulkJob, undo_of)
             if original is not None:
-                original.status = "undone"
+                # A failed undo leaves the edit undoable again.
+                original.status = "undone" if status == "done" else "done"
 
 
 def job_results(session: Session, job: BulkJob, limit: int = 500) -> tuple[list[dict[str, Any]], bool]:
