@@ -297,8 +297,12 @@ def test_a_job_left_running_by_a_dead_worker_is_taken_over_and_skips_what_was_do
         job_id = job.id
     bulk.run(rt.db, job_id)
     with rt.db.session() as session:
-        job = session.get(BulkJob, job_id)
-        assert job is not None and (job.status, job.done, job.summary["changed"]) == ("done", 2, 1)
+        resumed = session.get(BulkJob, job_id)
+        assert resumed is not None and (resumed.status, resumed.done, resumed.summary["changed"]) == (
+            "done",
+            2,
+            1,
+        )
     assert _tags(rt, ids[0]) == [] and _tags(rt, ids[1]) == ["x"]
     # A job another worker holds (fresh heartbeat) is left alone.
     with rt.db.transaction() as session:
