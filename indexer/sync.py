@@ -19,7 +19,7 @@ from indexer.documents import CHUNK, KEY_CHUNK, build_documents
 from indexer.engines.base import SearchEngine
 from models import Asset, AssetProduct, Product
 
-WRITE_BATCH = 25_000  # documents per engine write in ``sync_assets``
+WRITE_BATCH = 100_000  # documents per engine write in ``sync_assets``
 
 SessionFactory = Callable[[], Session]
 # Optional source of embeddings: (session, asset ids) -> {asset id: vector}.
