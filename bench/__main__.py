@@ -15,7 +15,7 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also run search at 1,000,000 assets")
     parser.add_argument(
         "--only",
-        choices=["ingest", "search", "relevance", "vision", "distribution", "media"],
+        choices=["ingest", "search", "relevance", "vision", "distribution", "media", "bulk"],
         help="run one benchmark",
     )
     args = parser.parse_args()
@@ -76,6 +76,10 @@ def main() -> None:
         from bench import media
 
         media.run(quick=args.quick)
+    if args.only in (None, "bulk"):
+        from bench import bulk
+
+        bulk.run(quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ from indexer.documents import CHUNK, KEY_CHUNK, build_documents
 from indexer.engines.base import SearchEngine
 from models import Asset, AssetProduct, Product
 
+WRITE_BATCH = 100_000  # documents per engine write in ``sync_assets``
+
 SessionFactory = Callable[[], Session]
 # Optional source of embeddings: (session, asset ids) -> {asset id: vector}.
 VectorLoader = Callable[[Session, Sequence[int]], Mapping[int, Sequence[float]]]
@@ -39,20 +41,29 @@ def sync_assets(
     asset_ids: Sequence[int],
     vectors: VectorLoader | None = None,
 ) -> SyncReport:
-    """Re-index these assets from the database; ids that no longer exist are deleted from the index."""
+    """Re-index these assets from the database; ids that no longer exist are deleted from the index.
+
+    Documents are built a chunk at a time but written in batches of up to ``WRITE_BATCH``: every engine
+    write costs a commit (and, embedded, a snapshot reload and sometimes a compaction), so a bulk edit of
+    100,000 assets makes a few large writes, not a hundred small ones."""
     wanted = sorted({int(i) for i in asset_ids})
     indexed = deleted = 0
+    pending: list[dict[str, Any]] = []
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
         with session_factory() as session:
             embeddings = vectors(session, chunk) if vectors is not None else None
             docs, missing = build_documents(session, chunk, embeddings)
-        if docs:
-            engine.index(docs)
+        pending += docs
+        if len(pending) >= WRITE_BATCH:
+            engine.index(pending)
+            pending = []
         if missing:
             engine.delete(missing)
         indexed += len(docs)
         deleted += len(missing)
+    if pending:
+        engine.index(pending)
     return SyncReport(indexed, deleted)
 
 

@@ -13,7 +13,7 @@ from models.brand import (
     ShareLink,
     ShareLinkAccess,
 )
-from models.bulk import BulkJob
+from models.bulk import BulkJob, BulkJobItem
 from models.db import Database
 from models.distribution import (
     Package,
@@ -45,6 +45,7 @@ __all__ = [
     "BrandSection",
     "BrandSettings",
     "BulkJob",
+    "BulkJobItem",
     "Collection",
     "CollectionItem",
     "CollectionShare",

@@ -8,6 +8,8 @@ from pydantic import Field
 
 from portal.api.models import Id, Open, Strict
 
+MAX_IDS = 200_000
+
 
 class BulkChanges(Strict):
     """What to change on every selected asset (absent: leave alone)."""
@@ -18,16 +20,23 @@ class BulkChanges(Strict):
     visibility: Literal["internal", "partner", "public"] | None = None
     rights_note: str | None = Field(None, max_length=5000)
     expires_at: str | None = Field(None, max_length=40, description="date or date-time; null: never")
-    add_links: list[str] = Field(default_factory=list, max_length=50)
+    add_links: list[str] = Field(
+        default_factory=list, max_length=50, description="article numbers, model codes"
+    )
     remove_links: list[str] = Field(default_factory=list, max_length=50)
     action: Literal["submit", "approve", "reject", "reopen", "archive", "restore"] | None = None
+    comment: str | None = Field(None, max_length=2000, description="the workflow comment (reject needs one)")
 
 
 class BulkRequest(Strict):
-    """The selection (ids, or a search query string), the changes, and whether to only try them."""
+    """The selection (ids, a search query string, or a collection), the changes, and whether to only
+    preview them."""
 
-    ids: list[Id] | None = Field(None, min_length=1, max_length=1000)
-    search: str | None = Field(None, max_length=2000, description="query string of /api/v1/search")
+    ids: list[Id] | None = Field(None, min_length=1, max_length=MAX_IDS)
+    search: str | None = Field(
+        None, max_length=2000, description="query string of /api/v1/search (run with your role's filters)"
+    )
+    collection: Id | None = Field(None, description="a collection's id: its assets")
     changes: BulkChanges
     dry_run: bool = False
 
@@ -42,21 +51,48 @@ class AssetResult(Open):
     reason: str | None = None
 
 
-class DryRun(Open):
-    """Per-asset results."""
+class Reason(Open):
+    """One refusal reason and how many assets it refuses."""
 
+    reason: str
+    count: int
+
+
+class Summary(Open):
+    """Outcome counts: assets that change, stay as they are, or are refused (grouped by reason)."""
+
+    changed: int
+    unchanged: int
+    refused: int
+    reasons: list[Reason]
+
+
+class DryRun(Summary):
+    """A preview: the counts over the whole selection, and the first 1,000 per-asset results."""
+
+    total: int
     items: list[AssetResult]
 
 
 class BulkJobOut(Open):
-    """A bulk job."""
+    """A bulk job (an edit, or the undo of one): progress, counts and the first 500 per-asset results."""
 
     id: int
-    status: str
+    kind: Literal["edit", "undo"]
+    status: Literal["queued", "running", "done", "failed", "undoing", "undone"]
+    source: dict[str, object]
     total: int
     done: int
+    percent: int
+    summary: Summary
     changes: dict[str, object]
     results: list[AssetResult]
+    results_truncated: bool
+    error: str | None = None
     undoable: bool
+    undo_of: int | None = None
+    undo_job: int | None = None
+    created_at: str
+    finished_at: str | None = None
     status_url: str
     undo_url: str

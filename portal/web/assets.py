@@ -98,7 +98,7 @@ def index() -> ResponseReturnValue:
         can_share = who.at_least(Role.MANAGER)
         html = render_template(
             template, result=result, article_number=article_number, sort=sort, view=view,
-            sorts=SORT_LABELS, can_share=can_share, selectable=True,
+            sorts=SORT_LABELS, can_share=can_share, selectable=True, can_bulk=who.at_least(Role.EDITOR),
         )  # fmt: skip
     return html, 200, {"Vary": "HX-Request, HX-Target"}
 

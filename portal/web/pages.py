@@ -13,6 +13,7 @@ def blueprints() -> list[Blueprint]:
     from portal.web.auth import auth_bp
     from portal.web.brand import brand_bp
     from portal.web.brand_admin import brand_admin_bp
+    from portal.web.bulk import bulk_bp
     from portal.web.collections import collections_bp
     from portal.web.files import files_bp
     from portal.web.health import health_bp
@@ -37,4 +38,5 @@ def blueprints() -> list[Blueprint]:
         api_docs_bp,
         notifications_bp,
         collections_bp,
+        bulk_bp,
     ]  # fmt: skip

@@ -242,6 +242,7 @@ def render_result(
     context = _page_context(params, result)
     context["can_share"] = viewer().at_least(Role.MANAGER)  # share links: managers
     context["can_select"] = viewer().is_authenticated  # the selection bar (add to a collection: everyone)
+    context["can_bulk"] = viewer().at_least(Role.EDITOR)  # bulk edit: editors and above
     context["image_name"] = image_name or _image_name(params)
     context["similar"] = _similar_reference(params)
     headers = {"Vary": "HX-Request, HX-Target"}

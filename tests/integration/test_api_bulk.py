@@ -44,8 +44,10 @@ def test_bulk_dry_run_job_and_undo(app: Flask, tmp_path: Path) -> None:
     )
     assert client.get(started.headers["Location"], headers=partner).status_code == 404
     undone = client.post(job["undo_url"], headers=editor)
-    assert undone.status_code == 200, undone.get_json()
-    assert {r["result"] for r in undone.get_json()["items"]} == {"ok"}
+    assert undone.status_code == 202, undone.get_json()
+    undo_job = client.get(undone.headers["Location"], headers=editor).get_json()
+    assert (undo_job["kind"], undo_job["status"], undo_job["undo_of"]) == ("undo", "done", job["id"])
+    assert {r["result"] for r in undo_job["results"]} == {"ok"} and undo_job["summary"]["changed"] == 2
     back = client.get(f"/api/v1/assets/{ids[0]}", headers=editor).get_json()
     assert back["visibility"] == "internal" and back["tags"] == [] and back["article_numbers"] == []
     assert client.post(job["undo_url"], headers=editor).status_code == 422  # undone already

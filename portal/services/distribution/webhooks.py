@@ -302,6 +302,11 @@ def _anyone_listening(session: Session) -> bool:
     )
 
 
+def listening(session: Session) -> bool:
+    """Whether any active subscription exists (bulk writers check once per chunk, not per asset)."""
+    return _anyone_listening(session)
+
+
 def emit_asset_event(session: Session, event: str, asset_id: int) -> list[WebhookDelivery]:
     """Emit an asset event with the standard payload (skips the lookup when nobody subscribed)."""
     if not _anyone_listening(session):

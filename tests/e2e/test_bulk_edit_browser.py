@@ -1,0 +1,113 @@
+"""Browser test (issue 15): a manager bulk-edits 300 search hits - tags and a product picked from the
+picker - sees the preview, confirms, watches the job finish and undoes the whole batch. The walk fails on
+any HTTP 5xx, console error, page error or CSP violation (Chromium reports those as console errors)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from models import Asset, AssetProduct, AssetTag
+from models.base import utcnow
+from portal.services.catalog.products import upsert_product
+from portal.services.search import sync as search_sync
+from tests.e2e.conftest import LiveServer
+
+HITS = 300
+# The seeded rows have no files: their thumbnails come from here (a 1x1 PNG), not from a 404.
+PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
+
+
+def _seed(live: LiveServer) -> list[int]:
+    """300 draft assets titled "crate ...", indexed (jobs run eagerly), and a product to link."""
+    now = utcnow()
+    rows = [
+        {"title": f"crate {i}", "original_filename": f"crate_{i}.jpg", "media_kind": "image",
+         "status": "draft", "visibility": "internal", "created_at": now - timedelta(seconds=i),
+         "updated_at": now}
+        for i in range(HITS)
+    ]  # fmt: skip
+    with live.rt.db.transaction() as session:
+        session.execute(insert(Asset), rows)
+        ids = list(session.scalars(select(Asset.id).where(Asset.title.like("crate %"))))
+        upsert_product(session, {"name": "Bracket seventy-seven"}, article_number="BRK-77")
+        search_sync.assets_changed(session, ids)
+    return ids
+
+
+def _watch(page: Any) -> list[str]:
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 500 else None)
+    page.route("**/a/*/thumb", lambda route: route.fulfill(status=200, content_type="image/png", body=PIXEL))
+    return problems
+
+
+def _count(live: LiveServer, model: Any, *where: Any) -> int:
+    with live.rt.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def test_manager_bulk_edits_300_search_hits_with_preview_and_undo(live_server: LiveServer, page: Any) -> None:
+    ids = _seed(live_server)
+    live_server.make_user("boss@example.com", "manager")
+    problems = _watch(page)
+    live_server.login(page, "boss@example.com")
+
+    # The selection bar: two tiles ticked with the keyboard-friendly checkboxes, "Edit selected".
+    page.goto(f"{live_server.url}/search?q=crate")
+    page.locator("[data-select-tile]").nth(0).check()
+    page.locator("[data-select-tile]").nth(1).check()
+    page.click("#edit-selection")
+    page.wait_for_selector("text=2 selected assets")
+
+    # "Edit all 300 hits" from the search page.
+    page.goto(f"{live_server.url}/search?q=crate")
+    page.click("#edit-all-hits")
+    page.wait_for_selector("#bulk-form")
+    assert "300 assets" in page.locator("#bulk-what").inner_text()
+    page.fill("#add_tags", "harvest, autumn")
+    # The product picker: type, arrow down, Enter (never a typed id).
+    page.fill("#add_links-find", "bracket")
+    page.wait_for_selector("#add_links-options [role=option]")
+    page.press("#add_links-find", "ArrowDown")
+    page.press("#add_links-find", "Enter")
+    page.wait_for_selector(
+        "[data-product-picker=add_links] [data-chosen] input[value='BRK-77']", state="attached"
+    )
+    page.click("#bulk-preview")
+
+    summary = page.locator("[data-preview-summary]")
+    summary.wait_for()
+    assert "300 assets: 300 change" in " ".join(summary.text_content().split())
+    assert _count(live_server, AssetTag, AssetTag.tag == "harvest") == 0  # the preview wrote nothing
+
+    page.click("#bulk-confirm")
+    page.wait_for_selector("#bulk-progress[data-status=done]")
+    assert "300 changed" in page.locator("[data-job-summary]").inner_text()
+    assert _count(live_server, AssetTag, AssetTag.tag == "harvest") == HITS
+    assert _count(live_server, AssetProduct, AssetProduct.article_number == "BRK-77") == HITS
+    page.goto(f"{live_server.url}/search?f.tags=harvest")
+    assert "300" in page.locator("#search-count").inner_text()
+    page.go_back()
+
+    # One click undoes the whole batch (the confirm dialog is accepted); the undo is a job too.
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#bulk-undo")
+    page.wait_for_selector("h1:has-text('Undo of bulk edit')")
+    page.wait_for_selector("#bulk-progress[data-status=done]")
+    assert _count(live_server, AssetTag, AssetTag.tag == "harvest") == 0
+    assert _count(live_server, AssetProduct, AssetProduct.asset_id.in_(ids)) == 0
+
+    # The form fits a phone.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/bulk?search=q%3Dcrate")
+    page.wait_for_selector("#bulk-form")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert not problems, "\n".join(problems[:20])
