@@ -6,6 +6,7 @@ from models.audit import AuditEvent
 from models.base import Base
 from models.brand import BrandSection, BrandSettings, Collection, CollectionItem, ShareLink, ShareLinkAccess
 from models.bulk import BulkJob
+from models.custom_field import CustomField
 from models.db import Database
 from models.distribution import (
     Package,
@@ -39,6 +40,7 @@ __all__ = [
     "BulkJob",
     "Collection",
     "CollectionItem",
+    "CustomField",
     "Database",
     "DuplicateFlag",
     "LinkSource",
