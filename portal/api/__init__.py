@@ -38,6 +38,7 @@ from portal.api import (  # noqa: E402, F401
     assets,
     brand,
     bulk,
+    custom_fields,
     editing,
     hub,
     notifications,

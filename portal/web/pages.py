@@ -13,6 +13,7 @@ def blueprints() -> list[Blueprint]:
     from portal.web.auth import auth_bp
     from portal.web.brand import brand_bp
     from portal.web.brand_admin import brand_admin_bp
+    from portal.web.custom_fields import custom_fields_bp
     from portal.web.files import files_bp
     from portal.web.health import health_bp
     from portal.web.notifications import notifications_bp
@@ -35,4 +36,5 @@ def blueprints() -> list[Blueprint]:
         packages_bp, presets_bp, webhooks_bp,
         api_docs_bp,
         notifications_bp,
+        custom_fields_bp,
     ]  # fmt: skip

@@ -279,3 +279,50 @@ def _purged(values: Mapping[str, Any], key: str, drop: set[str], delete: bool) -
     elif value in drop:
         out.pop(key)
     return out
+
+
+def _label_lines(text: str) -> dict[str, str]:
+    """``en: Season; de: Saison`` (or lines of them, or plain text for English) as a label mapping."""
+    out: dict[str, str] = {}
+    for part in re.split(r"[;\n]", text or ""):
+        lang, sep, label = part.partition(":")
+        if not sep:
+            if part.strip():
+                out.setdefault("en", part.strip())
+            continue
+        out[lang.strip()] = label.strip()
+    return out
+
+
+def definition_from_form(form: Mapping[str, str]) -> dict[str, Any]:
+    """The admin page's form as definition data: ``labels`` as ``en: Season; de: Saison``, ``options``
+    one per line as ``value = en: Summer; de: Sommer`` (or just ``value``), checkboxes for the rules."""
+    options = []
+    for line in (form.get("options") or "").splitlines():
+        value, sep, labels = line.partition("=")
+        if value.strip():
+            options.append({"value": value.strip(), "labels": _label_lines(labels) if sep else {}})
+    position = (form.get("position") or "0").strip()
+    data: dict[str, Any] = {
+        "key": (form.get("key") or "").strip(),
+        "type": (form.get("type") or "").strip(),
+        "labels": _label_lines(form.get("labels") or ""),
+        "options": options,
+        "audience": (form.get("audience") or "all").strip(),
+        "position": int(position) if position.isdigit() and len(position) < 6 else -1,
+    }
+    for flag in ("required", "searchable", "facet"):
+        data[flag] = form.get(flag) in ("1", "on", "yes", "true")
+    return data
+
+
+def form_text(spec: FieldSpec) -> dict[str, str]:
+    """A definition as the admin form shows it (the inverse of ``definition_from_form``)."""
+
+    def labels(mapping: Mapping[str, str]) -> str:
+        return "; ".join(f"{lang}: {text}" for lang, text in mapping.items())
+
+    return {
+        "labels": labels(spec.labels),
+        "options": "\n".join(f"{o.value} = {labels(o.labels)}" for o in spec.options),
+    }
