@@ -25,7 +25,7 @@ class OptionIn(Strict):
     """One choice of a select field: its stored value and labels per language."""
 
     value: str = Field(min_length=1, max_length=100)
-    labels: Labels = Field(default_factory=dict, description="language code -> label, e.g. {\"en\": \"Summer\"}")
+    labels: Labels = Field(default_factory=dict, description='language code -> label, e.g. {"en": "Summer"}')
 
 
 class CustomFieldBody(Strict):

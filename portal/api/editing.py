@@ -79,8 +79,8 @@ def _apply_patch(session: Session, asset_id: int, patch: m.AssetPatch, current: 
 @operation(responses={200: m.AssetDetail}, body=m.AssetPatch, errors=(403, 409, 412))
 def patch_asset(asset_id: int) -> ResponseReturnValue:
     """Change title, description, tags, visibility, rights note, usage restrictions, expiry or custom
-    field values (``fields``: key -> value, null clears), by the same rules as the asset page. Send ``If-Match`` with the ETag from GET: a stale one answers 412. The
-    answer carries the new ETag."""
+    field values (``fields``: key -> value, null clears), by the same rules as the asset page. Send
+    ``If-Match`` with the ETag from GET: a stale one answers 412. The answer carries the new ETag."""
     patch = parse_body(m.AssetPatch)
     with runtime().db.transaction() as session:
         current = asset_service.asset_detail(session, viewer(), asset_id)

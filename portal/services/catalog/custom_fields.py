@@ -55,7 +55,7 @@ def _labels(raw: Any, what: str) -> dict[str, str]:
     if isinstance(raw, str):
         raw = {"en": raw}
     if not isinstance(raw, Mapping) or not raw:
-        raise ValidationError(f"{what} needs a label in at least one language, e.g. {{\"en\": \"Season\"}}")
+        raise ValidationError(f'{what} needs a label in at least one language, e.g. {{"en": "Season"}}')
     out: dict[str, str] = {}
     for lang, text in raw.items():
         if not isinstance(lang, str) or not _LANG.match(lang):
@@ -161,7 +161,9 @@ def get_field(session: Session, key: str) -> FieldSpec:
     return spec_of(_get(session, key))
 
 
-def create_field(session: Session, viewer: Viewer, data: Mapping[str, Any], *, ip: str | None = None) -> FieldSpec:
+def create_field(
+    session: Session, viewer: Viewer, data: Mapping[str, Any], *, ip: str | None = None
+) -> FieldSpec:
     """Add a definition (admins only); a taken key is a Conflict."""
     require_role(viewer, Role.ADMIN)
     definition = parse_definition(data)
@@ -173,7 +175,9 @@ def create_field(session: Session, viewer: Viewer, data: Mapping[str, Any], *, i
     _assign(row, definition)
     session.add(row)
     session.flush()
-    audit.record(session, "custom_field.create", actor_id=viewer.user_id, target=row.key, ip=ip, type=row.type)
+    audit.record(
+        session, "custom_field.create", actor_id=viewer.user_id, target=row.key, ip=ip, type=row.type
+    )
     return spec_of(row)
 
 
@@ -194,7 +198,9 @@ def update_field(
     after = spec_of(row)
     removed = sorted({o.value for o in before.options} - {o.value for o in after.options})
     if before != after:
-        audit.record(session, "custom_field.update", actor_id=viewer.user_id, target=key, ip=ip, removed=removed)
+        audit.record(
+            session, "custom_field.update", actor_id=viewer.user_id, target=key, ip=ip, removed=removed
+        )
         outbox.record(session, REINDEX_TASK, key=key, drop_options=removed, delete=False)
     return after
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from indexer.custom_fields import SELECT_TYPES, FieldSpec, load_specs
+from indexer.custom_fields import FieldSpec, load_specs
 from models import Asset
 from portal.errors import ValidationError
 from portal.services.governance.policy import STAFF, Viewer
@@ -32,13 +32,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class FormData(Protocol):
-    """What a submitted form offers (werkzeug's MultiDict fits)."""
+    """What a submitted form offers (werkzeug's MultiDict fits): every value of a name."""
 
-    def get(self, key: str, default: Any = None) -> Any: ...  # noqa: D102
-
-    def getlist(self, key: str) -> list[Any]: ...  # noqa: D102
-
-    def __contains__(self, key: object) -> bool: ...  # noqa: D105
+    def getlist(self, key: str) -> list[Any]: ...
 
 
 def fields_for(viewer: Viewer, specs: Sequence[FieldSpec]) -> list[FieldSpec]:
@@ -140,12 +136,13 @@ def parse_form_values(specs: Sequence[FieldSpec], viewer: Viewer, form: FormData
         if spec is None:
             continue  # a field deleted since the form was rendered, or one this viewer may not write
         name = FORM_PREFIX + key
+        sent = [v for v in form.getlist(name) if v]
         if spec.type == "multi_select":
-            raw: Any = [v for v in form.getlist(name) if v]
+            raw: Any = sent
         elif spec.type == "boolean":
-            raw = form.get(name) or "no"
+            raw = sent[-1] if sent else "no"
         else:
-            raw = form.get(name)
+            raw = sent[-1] if sent else None
         out[key] = clean_value(spec, raw)
     return out
 
@@ -178,7 +175,9 @@ def shown_values(specs: Sequence[FieldSpec], viewer: Viewer, asset: Asset) -> li
     return out
 
 
-def values_for(specs: Sequence[FieldSpec], viewer: Viewer, values: Mapping[str, Any] | None) -> dict[str, Any]:
+def values_for(
+    specs: Sequence[FieldSpec], viewer: Viewer, values: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """The stored values this viewer may see (API models, exports, manifests)."""
     stored = values or {}
     return {spec.key: stored[spec.key] for spec in fields_for(viewer, specs) if spec.key in stored}
@@ -217,4 +216,3 @@ def option_labels(session: Session, viewer: Viewer) -> dict[str, tuple[str, dict
 def facet_names(session: Session, viewer: Viewer) -> list[str]:
     """The facet fields of the custom fields this viewer may see."""
     return [spec.index_field for spec in visible_fields(session, viewer) if spec.facet]
-

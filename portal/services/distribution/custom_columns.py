@@ -39,7 +39,9 @@ def cell(value: Any) -> str:
     return keyword_value(value)
 
 
-def asset_cells(session: Session, specs: Sequence[FieldSpec], asset_ids: Iterable[int]) -> dict[int, list[str]]:
+def asset_cells(
+    session: Session, specs: Sequence[FieldSpec], asset_ids: Iterable[int]
+) -> dict[int, list[str]]:
     """Per asset id the cells of the custom columns (in a few queries, not one per asset)."""
     ids = sorted({int(i) for i in asset_ids if i})
     out: dict[int, list[str]] = {}
@@ -55,7 +57,9 @@ def asset_cells(session: Session, specs: Sequence[FieldSpec], asset_ids: Iterabl
     return out
 
 
-def package_cells(rt: Runtime, package_id: int, asset_ids: Iterable[int]) -> tuple[list[str], dict[int, list[str]]]:
+def package_cells(
+    rt: Runtime, package_id: int, asset_ids: Iterable[int]
+) -> tuple[list[str], dict[int, list[str]]]:
     """A package manifest's custom columns (those its creator may see) and the cells per asset id."""
     with rt.db.session() as session:
         package = session.get(Package, package_id)

@@ -98,11 +98,12 @@ def link_rows(session: Session, rt: Runtime, package: Package, base_url: str) ->
     if package.status != "done":
         raise NotFound("this package is not finished yet")
     expires = package.expires_at.isoformat() if package.expires_at else ""
-    files = session.scalars(
-        select(PackageFile).where(PackageFile.package_id == package.id).order_by(PackageFile.id)
+    files = list(
+        session.scalars(
+            select(PackageFile).where(PackageFile.package_id == package.id).order_by(PackageFile.id)
+        )
     )
     root = base_url.rstrip("/")
-    files = list(files)
     viewer = Viewer(package.created_by_id, Role(package.viewer_role))
     specs = custom_columns.export_fields(session, viewer)
     names = custom_columns.column_names(specs)
