@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from portal.api.models import Id, Open, Strict
+from portal.api.models import CustomValue, Id, Open, Strict
 
 
 class BulkChanges(Strict):
@@ -21,6 +21,10 @@ class BulkChanges(Strict):
     add_links: list[str] = Field(default_factory=list, max_length=50)
     remove_links: list[str] = Field(default_factory=list, max_length=50)
     action: Literal["submit", "approve", "reject", "reopen", "archive", "restore"] | None = None
+    set_fields: dict[str, CustomValue] = Field(
+        default_factory=dict, max_length=100, description="custom field values to set, by field key"
+    )
+    clear_fields: list[str] = Field(default_factory=list, max_length=100, description="field keys to clear")
 
 
 class BulkRequest(Strict):

@@ -14,7 +14,7 @@ from models.db import Database
 from portal.errors import NotFound, PortalError, ValidationError
 from portal.services import outbox
 from portal.services.catalog import assets as asset_service
-from portal.services.catalog import editing
+from portal.services.catalog import bulk_fields, editing
 from portal.services.governance import rights, workflow
 from portal.services.governance.policy import Viewer, require_role
 
@@ -22,7 +22,7 @@ MAX_ASSETS = 1000
 CHANGE_KEYS = frozenset(
     {"add_tags", "remove_tags", "set_tags", "visibility", "rights_note", "expires_at", "add_links",
      "remove_links", "action"}
-)  # fmt: skip
+) | bulk_fields.KEYS  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class Changes:
     add_links: list[str] = field(default_factory=list)
     remove_links: list[str] = field(default_factory=list)
     action: str | None = None
+    set_fields: dict[str, Any] = field(default_factory=dict)  # custom fields: bulk_fields
+    clear_fields: list[str] = field(default_factory=list)
 
 
 def check_allowed(viewer: Viewer) -> None:
@@ -55,6 +57,7 @@ def parse_changes(raw: dict[str, Any]) -> Changes:
         raise ValidationError("changes: name at least one change")
     if "set_tags" in raw and ("add_tags" in raw or "remove_tags" in raw):
         raise ValidationError("set_tags replaces the tags: do not combine it with add_tags or remove_tags")
+    bulk_fields.check(raw.get("set_fields", {}), raw.get("clear_fields", []))
     return Changes(given=frozenset(raw), **raw)
 
 
@@ -64,6 +67,7 @@ def _snapshot(session: Session, viewer: Viewer, asset_id: int) -> dict[str, Any]
     snap = {k: detail.get(k) for k in keys}
     snap["tags"] = list(detail["tags"])
     snap["links"] = [link["article_number"] or link["model_code"] for link in detail["links"]]
+    snap["fields"] = dict(detail.get("fields") or {})
     return snap
 
 
@@ -97,6 +101,7 @@ def _apply(session: Session, viewer: Viewer, asset_id: int, c: Changes, ip: str 
         for link in detail["links"]:
             if (link["article_number"] or link["model_code"]) in wanted:
                 editing.unlink_product(session, viewer, asset_id, link["id"], ip=ip)
+    bulk_fields.apply(session, viewer, asset_id, c.set_fields, c.clear_fields, ip)
     if c.action:
         workflow.transition(session, viewer, asset_id, c.action, None, ip=ip)
     session.flush()
@@ -208,6 +213,7 @@ def undo(db: Database, viewer: Viewer, job_id: int, ip: str | None = None) -> di
             current = _snapshot(session, viewer, int(key))
             back["add_links"] = [k for k in before["links"] if k not in current["links"]]
             back["remove_links"] = [k for k in current["links"] if k not in before["links"]]
+            back |= bulk_fields.undo_changes(before, current)
         except PortalError:
             pass
         finally:
