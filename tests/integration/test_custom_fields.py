@@ -21,6 +21,7 @@ from portal.services.catalog.products import upsert_product
 from portal.services.distribution import packages
 from portal.services.distribution import signed_links as package_links
 from portal.services.governance.policy import Viewer
+from portal.services.search import sync as search_sync
 from tests.conftest import csrf_token
 from tests.gov_helpers import new_asset, png, set_state, user_with_token
 from tests.integration.distribution_helpers import ingest
@@ -139,13 +140,16 @@ def test_values_over_the_api_per_role_and_the_submit_rule(app: Flask, tmp_path: 
     set_state(rt, asset_id, "approved", visibility="partner")
     seen = client.get(url, headers=partner).get_json()
     assert seen["fields"] == {"season": "summer", "launch": "2026-12-31"}  # never the staff-only value
-    # Clearing with null; the OpenAPI spec declares the typed fields.
-    cleared = client.patch(url, json={"fields": {"launch": None}}, headers=editor)
-    assert "launch" not in cleared.get_json()["fields"]
+    # A released asset: the editor's write is refused as for any metadata; a manager clears with null.
+    assert client.patch(url, json={"fields": {"launch": None}}, headers=editor).status_code == 403
+    _, manager = user_with_token(app, "manager")
+    cleared = client.patch(url, json={"fields": {"launch": None}}, headers=manager)
+    assert "launch" not in cleared.get_json()["fields"], cleared.get_json()
+    # The OpenAPI spec declares the typed fields.
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "fields" in spec["components"]["schemas"]["AssetPatch"]["properties"]
     assert "fields" in spec["components"]["schemas"]["AssetDetail"]["properties"]
-    assert "/api/v1/fields" in spec["paths"] and "/api/v1/fields/{key}" in spec["paths"]
+    assert "/fields" in spec["paths"] and "/fields/{key}" in spec["paths"]
 
 
 def test_form_parsing_saves_only_shown_fields_and_partners_get_no_staff_fields(app: Flask) -> None:
@@ -180,7 +184,7 @@ def test_asset_page_form_and_workflow_message(app: Flask, login: Any, tmp_path: 
         data={"action": "submit", "csrf_token": token},
         follow_redirects=True,
     )
-    assert "fill in the required fields before submitting for review: Season" in resp.get_data(as_text=True)
+    assert "required fields before submitting for review: Season" in resp.get_data(as_text=True)
     form = {"csrf_token": token, "title": "Boots", "cf_shown": ["season", "cost_centre"]}
     bad = editor.post(f"/assets/{asset_id}/edit", data={**form, "cf.season": "spring"})
     assert bad.status_code == 422 and "not one of the choices" in bad.get_data(as_text=True)
@@ -201,11 +205,12 @@ def test_search_facets_text_and_staff_fields_per_role_and_reindex_on_change(
     admin = _define(app, SEASON, COST)
     ids = [new_asset(rt, tmp_path, 10 + n) for n in range(3)]
     values = [{"season": "summer", "cost_centre": "secretword"}, {"season": "winter"}, {}]
+    for asset_id in ids:
+        set_state(rt, asset_id, "approved", visibility="partner")
     with rt.db.transaction() as session:
         for asset_id, fields in zip(ids, values, strict=True):
             custom_values.apply_values(session.get(Asset, asset_id), fields)  # type: ignore[arg-type]
-    for asset_id in ids:
-        set_state(rt, asset_id, "approved", visibility="partner")
+        search_sync.assets_changed(session, ids)  # the index follows through the outbox, as after an edit
     rt.queue.join()
     client = app.test_client()
     _, partner = user_with_token(app, "partner")
