@@ -311,3 +311,34 @@ def test_bulk_sets_and_clears_fields_with_undo(app: Flask, tmp_path: Path) -> No
         "/api/v1/bulk", json={"ids": ids, "changes": both, "dry_run": True}, headers=editor
     )
     assert conflict.status_code == 422 and "either set or cleared" in conflict.get_json()["error"]["message"]
+
+
+def test_admin_page_adds_changes_and_deletes_fields(app: Flask, login: Any) -> None:
+    admin = login("admin")
+    token = csrf_token(admin, "/admin/fields")
+    form = {
+        "csrf_token": token,
+        "key": "season",
+        "type": "select",
+        "labels": "en: Season; de: Saison",
+        "options": "summer = en: Summer; de: Sommer\nwinter",
+        "required": "1",
+        "facet": "1",
+    }
+    page = admin.post("/admin/fields", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "Added the field" in page and "summer, winter" in page
+    with _rt(app).db.session() as session:
+        spec = custom_fields.get_field(session, "season")
+    assert spec.labels == {"en": "Season", "de": "Saison"} and spec.required and spec.facet
+    assert [o.label("de") for o in spec.options] == ["Sommer", "winter"]
+    refused = admin.post(
+        "/admin/fields/season", data={**form, "audience": "staff", "searchable": "1"}, follow_redirects=True
+    )
+    assert "staff-only field cannot be searchable" in refused.get_data(as_text=True)
+    admin.post("/admin/fields/season", data={**form, "options": "summer", "required": ""})
+    with _rt(app).db.session() as session:
+        spec = custom_fields.get_field(session, "season")
+    assert [o.value for o in spec.options] == ["summer"] and not spec.required
+    assert login("manager").get("/admin/fields").status_code == 403
+    admin.post("/admin/fields/season/delete", data={"csrf_token": token})
+    assert "No custom fields yet" in admin.get("/admin/fields").get_data(as_text=True)
