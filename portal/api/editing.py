@@ -38,7 +38,7 @@ def _check_if_match(detail: dict[str, Any]) -> None:
 
 def _apply_patch(session: Session, asset_id: int, patch: m.AssetPatch, current: dict[str, Any]) -> None:
     given = patch.model_fields_set
-    if not given:
+    if not given or (given == {"fields"} and not patch.fields):
         # An empty patch changes nothing, but answers the same as a real one would: may this caller edit?
         policy.require_edit(viewer(), asset_service.get_asset(session, viewer(), asset_id))
     ip = client_ip()

@@ -260,13 +260,16 @@ def purge_values(session: Session, key: str, drop_options: list[str], delete: bo
         if not rows:
             break
         last = rows[-1].id
+        changes = []
         for asset_id, values in rows:
             if not values or key not in values:
                 continue
             touched.append(asset_id)
             new = _purged(values, key, drop, delete)
             if new != values:
-                session.execute(update(Asset).where(Asset.id == asset_id).values(custom_fields=new))
+                changes.append({"id": asset_id, "custom_fields": new})
+        if changes:  # one executemany per chunk (an UPDATE by primary key per row)
+            session.execute(update(Asset), changes)
     search_sync.assets_changed(session, touched)
     return touched
 
