@@ -140,6 +140,11 @@ def test_values_over_the_api_per_role_and_the_submit_rule(app: Flask, tmp_path: 
     set_state(rt, asset_id, "approved", visibility="partner")
     seen = client.get(url, headers=partner).get_json()
     assert seen["fields"] == {"season": "summer", "launch": "2026-12-31"}  # never the staff-only value
+    # Partners write nothing: a staff-only key is unknown to them, any other write is forbidden.
+    hidden = client.patch(url, json={"fields": {"cost_centre": "X"}}, headers=partner)
+    assert hidden.status_code == 422 and "unknown custom field" in hidden.get_json()["error"]["message"]
+    assert client.patch(url, json={"fields": {"season": "winter"}}, headers=partner).status_code == 403
+    assert client.patch(url, json={"fields": {}}, headers=partner).status_code == 403
     # A released asset: the editor's write is refused as for any metadata; a manager clears with null.
     assert client.patch(url, json={"fields": {"launch": None}}, headers=editor).status_code == 403
     _, manager = user_with_token(app, "manager")
