@@ -19,7 +19,7 @@ from typing import Any
 from indexer.analysis import Analysis, current
 from indexer.compile_text import TEXT_SUBFIELD, analysis_settings, text_mapping, text_query
 from indexer.query import PortalQuery, effective_sort, split_filters
-from indexer.schema import ATTR_TEXT_FIELD, KEYWORD_FIELDS, NAME_SORT_FIELD, VECTOR_FIELD
+from indexer.schema import ATTR_TEXT_FIELD, CUSTOM_TEXT_FIELD, KEYWORD_FIELDS, NAME_SORT_FIELD, VECTOR_FIELD
 
 # OpenSearch refuses from + size beyond this without search_after (index.max_result_window).
 MAX_RESULT_WINDOW = 10_000
@@ -188,6 +188,7 @@ def index_mapping(vector_dimension: int | None = None, analysis: Analysis | None
         "original_filename": text_mapping("original_filename", langs, keyword=False),
         ATTR_TEXT_FIELD: text_mapping(ATTR_TEXT_FIELD, langs, keyword=False),
         "content": text_mapping("content", langs, keyword=False),  # document text: searched only
+        CUSTOM_TEXT_FIELD: text_mapping(CUSTOM_TEXT_FIELD, langs, keyword=False),  # custom fields' words
         NAME_SORT_FIELD: {"type": "keyword"},
         "width": {"type": "integer"},
         "height": {"type": "integer"},
@@ -212,4 +213,10 @@ def index_mapping(vector_dimension: int | None = None, analysis: Analysis | None
             },
         }
     attributes = {"path_match": "attr.*", "mapping": {"type": "keyword", "copy_to": ATTR_TEXT_FIELD}}
-    return {"dynamic_templates": [{"attributes": attributes}], "properties": props}
+    # Custom field facets: exact values only (their searched words go to ``custom_text`` when allowed).
+    custom = {"path_match": "cf.*", "mapping": {"type": "keyword"}}
+    staff = {"path_match": "cfs.*", "mapping": {"type": "keyword"}}
+    return {
+        "dynamic_templates": [{"attributes": attributes}, {"custom_fields": custom}, {"staff_fields": staff}],
+        "properties": props,
+    }

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indexer.custom_fields import FieldSpec, document_fields, load_specs
 from indexer.schema import (
     VECTOR_FIELD,
     attr_field,
@@ -66,7 +67,7 @@ def build_documents(
     wanted = sorted({int(i) for i in asset_ids})
     docs: list[dict[str, Any]] = []
     found: set[int] = set()
-    cache = _ProductCache()
+    cache = _ProductCache(specs=load_specs(session))
     for chunk in _chunks(wanted, CHUNK):
         for doc in _chunk_documents(session, chunk, cache):
             found.add(doc["id"])
@@ -98,6 +99,7 @@ _COLUMNS = (
     AssetVersion.facts,
     AssetVersion.content,
     User.email,
+    Asset.custom_fields,
 )
 
 
@@ -177,6 +179,8 @@ class _ProductCache:
 
     by_article: dict[str, _ProductInfo | None] = field(default_factory=dict)
     by_model: dict[str, list[_ProductInfo]] = field(default_factory=dict)
+    # The custom field definitions, read once per call (a reindex job follows every definition change).
+    specs: list[FieldSpec] = field(default_factory=list)
 
 
 def _products(
@@ -243,6 +247,7 @@ def _document(
         "collections": [],
     }
     doc.update(_product_fields(links, products))
+    doc.update(document_fields(products.specs, row["custom_fields"]))
     return doc
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from indexer.schema import is_facet_field
+from indexer.schema import is_facet_field, is_staff_field
 from models.enums import AssetStatus, Role, Visibility
 
 SORTS = ("relevance", "newest", "oldest", "name")
@@ -120,6 +120,11 @@ class PortalQuery:
                 raise ValueError("give either vector or similar_to, not both")
         role = self.viewer_role.value if isinstance(self.viewer_role, Role) else self.viewer_role
         permission_for(role)  # raises for an unknown role
+        if role not in STAFF_ROLES:
+            # Staff-only custom fields: partners and the public may neither filter nor count by them.
+            hidden = [name for name in (*self.filters, *facets) if is_staff_field(name)]
+            if hidden:
+                raise ValueError(f"unknown filter field {hidden[0]!r}")
         object.__setattr__(self, "viewer_role", role)
         if self.now is not None and not math.isfinite(float(self.now)):
             raise ValueError("now must be a finite epoch time")

@@ -43,6 +43,11 @@ KEYWORD_FIELDS: tuple[str, ...] = (
 # one that is only shown (product names facet the suggestions).
 FACET_FIELDS: frozenset[str] = frozenset(KEYWORD_FIELDS) - {"mime_type"}
 ATTR_PREFIX = "attr."
+# Custom metadata fields (``indexer.custom_fields``): facets shown to everyone, staff-only facets, and the
+# searched words of the searchable fields shown to everyone.
+PUBLIC_PREFIX = "cf."
+STAFF_PREFIX = "cfs."
+CUSTOM_TEXT_FIELD = "custom_text"
 # The searched words of every attribute value: gathered from the ``attr.*`` fields, not stored.
 ATTR_TEXT_FIELD = "attr_text"
 # Full-text fields and their BM25 weights. Keyword fields that are also searched as words get a ``.text``
@@ -63,6 +68,8 @@ TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     (ATTR_TEXT_FIELD, 0.5),
     # The text of documents (PDF pages, Office files), bounded per document at ingest.
     ("content", 0.5),
+    # Searchable custom field values (never staff-only ones: see ``indexer.custom_fields``).
+    (CUSTOM_TEXT_FIELD, 1.0),
 )
 # Fields whose values are also indexed separator- and case-insensitively (``indexer.analysis``).
 ARTICLE_FIELDS: tuple[str, ...] = ("article_numbers", "model_codes")
@@ -81,6 +88,7 @@ MEGAPIXEL_BANDS: tuple[tuple[float, str], ...] = (
 )
 LARGEST_BAND = ">24 MP"
 _ATTR_NAME = re.compile(r"^[a-z0-9_]{1,100}$")
+_CUSTOM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
@@ -89,14 +97,28 @@ def is_attr_field(name: str) -> bool:
     return name.startswith(ATTR_PREFIX) and bool(_ATTR_NAME.match(name[len(ATTR_PREFIX) :]))
 
 
+def is_custom_field_name(name: str) -> bool:
+    """True for a well-formed custom field facet (``cf.season``, staff-only ``cfs.cost_centre``)."""
+    for prefix in (PUBLIC_PREFIX, STAFF_PREFIX):
+        if name.startswith(prefix):
+            return bool(_CUSTOM_KEY.match(name[len(prefix) :]))
+    return False
+
+
+def is_staff_field(name: str) -> bool:
+    """True for a staff-only custom facet field: partners and the public may not filter or facet on it."""
+    return name.startswith(STAFF_PREFIX) and is_custom_field_name(name)
+
+
 def is_facet_field(name: str) -> bool:
     """True when ``name`` may be filtered and faceted on."""
-    return name in FACET_FIELDS or is_attr_field(name)
+    return name in FACET_FIELDS or is_attr_field(name) or is_custom_field_name(name)
 
 
 def is_keyword_field(name: str) -> bool:
-    """True for every exact-value field (facetable ones, ``mime_type``, ``product_names``, ``attr.*``)."""
-    return name in KEYWORD_FIELDS or is_attr_field(name)
+    """True for every exact-value field (facetable ones, ``mime_type``, ``product_names``, ``attr.*``,
+    custom facets ``cf.*`` / ``cfs.*``)."""
+    return name in KEYWORD_FIELDS or is_attr_field(name) or is_custom_field_name(name)
 
 
 def normalise_attr_name(name: str) -> str:

@@ -14,6 +14,7 @@ from models.brand import (
     ShareLinkAccess,
 )
 from models.bulk import BulkJob, BulkJobItem
+from models.custom_field import CustomField
 from models.db import Database
 from models.distribution import (
     Package,
@@ -49,6 +50,7 @@ __all__ = [
     "Collection",
     "CollectionItem",
     "CollectionShare",
+    "CustomField",
     "Database",
     "DuplicateFlag",
     "LinkSource",

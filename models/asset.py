@@ -39,6 +39,9 @@ class Asset(Base):
     # The file-name key (stem minus view suffix) kept so a file that arrives before its product links
     # itself when the product is imported later.
     link_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    # Values of the admin-defined custom fields (0020), by field key: str, number, bool, ISO date or a
+    # list of option values (``portal.services.catalog.custom_fields`` validates them).
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("asset_version.id", use_alter=True, ondelete="SET NULL")
     )

@@ -39,6 +39,7 @@ from portal.api import (  # noqa: E402, F401
     brand,
     bulk,
     collections,
+    custom_fields,
     editing,
     hub,
     notifications,

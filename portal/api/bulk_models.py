@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from portal.api.models import Id, Open, Strict
+from portal.api.models import CustomValue, Id, Open, Strict
 
 MAX_IDS = 200_000
 
@@ -26,6 +26,10 @@ class BulkChanges(Strict):
     remove_links: list[str] = Field(default_factory=list, max_length=50)
     action: Literal["submit", "approve", "reject", "reopen", "archive", "restore"] | None = None
     comment: str | None = Field(None, max_length=2000, description="the workflow comment (reject needs one)")
+    set_fields: dict[str, CustomValue] = Field(
+        default_factory=dict, max_length=100, description="custom field values to set, by field key"
+    )
+    clear_fields: list[str] = Field(default_factory=list, max_length=100, description="field keys to clear")
 
 
 class BulkRequest(Strict):

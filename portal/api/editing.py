@@ -12,12 +12,13 @@ from flask import Response, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
+from indexer.custom_fields import load_specs
 from portal.api import api_bp
 from portal.api import models as m
 from portal.api.schema import etag_of, operation, parse_body, parse_query, respond, with_etag
 from portal.errors import PreconditionFailed
 from portal.services.catalog import assets as asset_service
-from portal.services.catalog import browse, editing
+from portal.services.catalog import browse, custom_values, editing
 from portal.services.catalog.products import product_to_dict
 from portal.services.governance import policy, rights
 from portal.web.context import client_ip, runtime, viewer
@@ -37,7 +38,7 @@ def _check_if_match(detail: dict[str, Any]) -> None:
 
 def _apply_patch(session: Session, asset_id: int, patch: m.AssetPatch, current: dict[str, Any]) -> None:
     given = patch.model_fields_set
-    if not given:
+    if not given or (given == {"fields"} and not patch.fields):
         # An empty patch changes nothing, but answers the same as a real one would: may this caller edit?
         policy.require_edit(viewer(), asset_service.get_asset(session, viewer(), asset_id))
     ip = client_ip()
@@ -52,6 +53,11 @@ def _apply_patch(session: Session, asset_id: int, patch: m.AssetPatch, current: 
         if "tags" in given:
             form["tags"] = ",".join(patch.tags or [])
         editing.update_asset_metadata(session, viewer(), asset_id, editing.parse_metadata_form(form), ip=ip)
+    if "fields" in given and patch.fields:
+        specs = load_specs(session)
+        values = custom_values.parse_values(specs, viewer(), patch.fields)
+        edit = editing.MetadataEdit(None, None, None, given=frozenset(), custom_fields=values)
+        editing.update_asset_metadata(session, viewer(), asset_id, edit, ip=ip)
     if given & {"visibility", "usage_restrictions", "expires_at"}:
         old = {
             "visibility": current["visibility"],
@@ -72,9 +78,9 @@ def _apply_patch(session: Session, asset_id: int, patch: m.AssetPatch, current: 
 @api_bp.patch("/assets/<int:asset_id>")
 @operation(responses={200: m.AssetDetail}, body=m.AssetPatch, errors=(403, 409, 412))
 def patch_asset(asset_id: int) -> ResponseReturnValue:
-    """Change title, description, tags, visibility, rights note, usage restrictions or expiry, by the
-    same rules as the asset page. Send ``If-Match`` with the ETag from GET: a stale one answers 412. The
-    answer carries the new ETag."""
+    """Change title, description, tags, visibility, rights note, usage restrictions, expiry or custom
+    field values (``fields``: key -> value, null clears), by the same rules as the asset page. Send
+    ``If-Match`` with the ETag from GET: a stale one answers 412. The answer carries the new ETag."""
     patch = parse_body(m.AssetPatch)
     with runtime().db.transaction() as session:
         current = asset_service.asset_detail(session, viewer(), asset_id)

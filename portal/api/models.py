@@ -12,6 +12,8 @@ from portal.services.paging import MAX_PAGE, MAX_PAGE_SIZE
 Visibility = Literal["internal", "partner", "public"]
 # A database id: 32-bit on PostgreSQL, so a larger number is refused before it reaches a query.
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+# A custom field value: text, number, yes/no, ISO date (text) or the option values of a multi select.
+CustomValue = str | int | float | bool | list[str]
 
 
 class Open(BaseModel):
@@ -83,6 +85,9 @@ class AssetDetail(AssetSummary):
     links: list[Link]
     versions: list[dict[str, object]]
     updated_at: str
+    fields: dict[str, CustomValue] = Field(
+        default_factory=dict, description="custom field values by field key (those the caller may see)"
+    )
 
 
 class UploadedAsset(AssetDetail):
@@ -107,6 +112,9 @@ class AssetPatch(Strict):
     rights_note: str | None = Field(None, max_length=5_000)
     usage_restrictions: str | None = Field(None, max_length=5_000)
     expires_at: str | None = Field(None, max_length=40, description="ISO date or date-time; null: never")
+    fields: dict[str, CustomValue | None] | None = Field(
+        None, description="custom field values to set by field key (null clears one; absent keys stay)"
+    )
 
 
 class LinkCreate(Strict):

@@ -38,6 +38,7 @@ def run_task(rt: Runtime, name: str, kwargs: dict[str, Any]) -> Any:
 def _load_builtin_tasks() -> None:
     # Imported lazily: every job module imports this registry for ``@task``.
     import portal.jobs.bulk
+    import portal.jobs.custom_fields
     import portal.jobs.notify
     import portal.jobs.outbox
     import portal.jobs.packages

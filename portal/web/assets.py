@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from flask_login import login_required
 
 from models import Role
 from portal.errors import NotFound, ValidationError
-from portal.services.catalog import asset_page, editing
+from portal.services.catalog import asset_page, custom_values, editing
 from portal.services.catalog import assets as asset_service
 from portal.services.governance.policy import can_edit, require_role
 from portal.services.paging import parse_paging
@@ -111,11 +112,14 @@ def detail(asset_id: int) -> ResponseReturnValue:
 
 
 def _render_detail(
-    asset_id: int, status: int = 200, form: dict[str, str] | None = None
+    asset_id: int, status: int = 200, form: dict[str, str] | None = None, typed: Any = None
 ) -> ResponseReturnValue:
     with runtime().db.session() as session:
         data = asset_page.asset_page(session, viewer(), asset_id)
-        return render_template("assets/detail.html", page=data, asset=data.asset, form=form or {}), status
+        html = render_template(
+            "assets/detail.html", page=data, asset=data.asset, form=form or {}, typed_form=typed
+        )
+        return html, status
 
 
 @assets_bp.post("/assets/<int:asset_id>/edit")
@@ -125,10 +129,14 @@ def edit(asset_id: int) -> ResponseReturnValue:
     require_role(viewer(), Role.EDITOR)
     try:
         changes = editing.parse_metadata_form(request.form)
+        with runtime().db.session() as session:
+            specs = custom_values.visible_fields(session, viewer())
+        values = custom_values.parse_form_values(specs, viewer(), request.form)
+        changes = replace(changes, custom_fields=values)
     except ValidationError as exc:
         # Show the form again with what was typed and the reason, instead of losing the input.
         flash(exc.message, "danger")
-        return _render_detail(asset_id, exc.status, form=request.form.to_dict())
+        return _render_detail(asset_id, exc.status, form=request.form.to_dict(), typed=request.form)
     with runtime().db.transaction() as session:
         changed = editing.update_asset_metadata(session, viewer(), asset_id, changes, ip=client_ip())
     if changed:

@@ -15,6 +15,7 @@ def blueprints() -> list[Blueprint]:
     from portal.web.brand_admin import brand_admin_bp
     from portal.web.bulk import bulk_bp
     from portal.web.collections import collections_bp
+    from portal.web.custom_fields import custom_fields_bp
     from portal.web.files import files_bp
     from portal.web.health import health_bp
     from portal.web.notifications import notifications_bp
@@ -39,4 +40,5 @@ def blueprints() -> list[Blueprint]:
         notifications_bp,
         collections_bp,
         bulk_bp,
+        custom_fields_bp,
     ]  # fmt: skip

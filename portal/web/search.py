@@ -11,14 +11,15 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from indexer.query import FacetValue, SearchHit, SearchResult
-from indexer.schema import ATTR_PREFIX
+from indexer.schema import ATTR_PREFIX, is_custom_field_name
 from models import Role
 from portal.errors import Conflict, ValidationError
+from portal.services.catalog import custom_values
 from portal.services.search.queries import SearchParams, parse_params, run_search
 from portal.services.search.saved import delete_saved_search, save_search, saved_searches
 from portal.web.context import runtime, viewer
@@ -73,10 +74,21 @@ COLOR_MODES = {
 PRODUCT_FACETS = ("category", "product_type", "brand")
 
 
+def _custom_labels() -> Mapping[str, tuple[str, dict[str, str]]]:
+    """Custom field facets' labels and option labels for this viewer, read once per request."""
+    if "custom_field_labels" not in g:
+        with runtime().db.session() as session:
+            g.custom_field_labels = custom_values.option_labels(session, viewer())
+    labels: Mapping[str, tuple[str, dict[str, str]]] = g.custom_field_labels
+    return labels
+
+
 def facet_label(name: str) -> str:
     """A facet field as people say it: ``attr.bucket_size`` -> "Bucket size", ``file_type`` -> "File type"."""
     if name in FACET_LABELS:
         return FACET_LABELS[name]
+    if is_custom_field_name(name) and name in _custom_labels():
+        return _custom_labels()[name][0]
     words = (name[len(ATTR_PREFIX) :] if name.startswith(ATTR_PREFIX) else name).replace("_", " ").strip()
     return words[:1].upper() + words[1:] if words else name
 
@@ -88,13 +100,17 @@ def value_label(name: str, value: str) -> str:
         return text[:1].upper() + text[1:]
     if name == "color_mode":
         return COLOR_MODES.get(value, value)
+    if is_custom_field_name(name):
+        return _custom_labels().get(name, ("", {}))[1].get(value, value)
     return value
 
 
 def _facet_order(name: str) -> int:
     if name in PRODUCT_FACETS:
         return PRODUCT_FACETS.index(name)
-    return len(PRODUCT_FACETS) if name.startswith(ATTR_PREFIX) else len(PRODUCT_FACETS) + 1
+    if name.startswith(ATTR_PREFIX) or is_custom_field_name(name):
+        return len(PRODUCT_FACETS)
+    return len(PRODUCT_FACETS) + 1
 
 
 def search_url(query: str) -> str:

@@ -23,7 +23,7 @@ STAFF_PAGES = [
 ADMIN_PAGES = [
     "/packages/{package}", "/admin/users", "/admin/audit", "/admin/jobs", "/admin/presets",
     "/admin/presets/web", "/admin/vision", "/admin/duplicates", "/admin/webhooks", "/review",
-    "/review/dashboard",
+    "/review/dashboard", "/admin/fields",
 ]  # fmt: skip
 WALKS: dict[str, list[str]] = {
     "admin": STAFF_PAGES + ADMIN_PAGES,

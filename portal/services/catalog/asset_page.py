@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from indexer.custom_fields import FieldSpec, load_specs
 from models import Asset, AssetProduct, AssetVersion, AuditEvent, Product
 from portal.media.presets import applies_to
 from portal.services.catalog import assets as asset_service
-from portal.services.catalog import linking
+from portal.services.catalog import custom_values, linking
 from portal.services.distribution import renditions
 from portal.services.governance.policy import Viewer, can_download, can_edit, public_status
 
@@ -51,6 +52,12 @@ class AssetPage:
     channels: list[tuple[str, str, str]] = field(default_factory=list)
     # The workflow status as this viewer may know it (partners see a released asset as approved).
     status: str = ""
+    # Custom fields: the values this viewer may see (definition, display text), and the definitions
+    # the edit form shows (staff only; partners never get staff-only fields).
+    custom: list[tuple[FieldSpec, str]] = field(default_factory=list)
+    custom_fields: list[FieldSpec] = field(default_factory=list)
+    # Required fields still empty (named next to the submit button).
+    missing_required: list[FieldSpec] = field(default_factory=list)
 
 
 def _camera(embedded: Mapping[str, Any]) -> str | None:
@@ -69,6 +76,7 @@ def asset_page(session: Session, viewer: Viewer, asset_id: int) -> AssetPage:
     embedded: Mapping[str, Any] = (version.embedded if version else None) or {}
     keywords = embedded.get("keywords") or []
     products = linking.products_for_asset(session, asset.id)
+    specs = custom_values.fields_for(viewer, load_specs(session))
     return AssetPage(
         asset=asset,
         version=version,
@@ -83,6 +91,9 @@ def asset_page(session: Session, viewer: Viewer, asset_id: int) -> AssetPage:
         private=dict(version.private or {}) if staff and version is not None else {},
         channels=_channels(session, viewer, asset, version),
         status=public_status(viewer, asset),
+        custom=custom_values.shown_values(specs, viewer, asset),
+        custom_fields=specs if staff else [],
+        missing_required=custom_values.missing_required(specs, asset) if staff else [],
     )
 
 

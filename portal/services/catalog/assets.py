@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from indexer.custom_fields import load_specs
 from models import Asset, AssetVersion, AuditEvent, Rendition
 from portal.errors import ValidationError
-from portal.services.catalog import linking
+from portal.services.catalog import custom_values, linking
 from portal.services.governance.policy import (
     Viewer,
     can_edit,
@@ -175,6 +176,8 @@ def asset_detail(session: Session, viewer: Viewer, asset_id: int) -> dict[str, A
             "current_version": asset.current_version_id if staff else served,
             "versions": [version_to_dict(v, include_private=staff) for v in versions],
             "updated_at": asset.updated_at.isoformat(),
+            # Custom field values this viewer may see (staff-only ones for editors and above only).
+            "fields": custom_values.values_for(load_specs(session), viewer, asset.custom_fields),
         }
     )
     return data

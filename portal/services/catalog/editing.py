@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ from models import (
 )
 from portal.errors import ValidationError
 from portal.services.catalog import assets as asset_service
-from portal.services.catalog import linking
+from portal.services.catalog import custom_values, linking
 from portal.services.distribution import webhooks
 from portal.services.governance import audit
 from portal.services.governance.fields import Field, require_write
@@ -86,6 +87,9 @@ class MetadataEdit:
     # The tags the form showed: when known, only the user's own additions and removals are applied, so a
     # tag accepted (or added) elsewhere after the form was rendered survives the save.
     tags_shown: list[str] | None = None
+    # Validated custom field values to write (``custom_values.parse_*``; None clears one); keys not in it
+    # stay as they are.
+    custom_fields: Mapping[str, Any] | None = None
 
 
 def _clean(name: str, value: str | None, limit: int, *, single_line: bool) -> str | None:
@@ -161,6 +165,12 @@ def update_asset_metadata(
                 if tag not in current:
                     asset.tags.append(AssetTag(tag=tag, source="manual"))
             changed.append("tags")
+    if edit.custom_fields:
+        keys = custom_values.apply_values(asset, edit.custom_fields)
+        if keys:
+            # Raising here rolls the transaction back, the values just applied with it.
+            require_write(viewer, asset, Field.METADATA)
+            changed.append("custom_fields")
     if changed:
         audit.record(session, "asset.edit", actor_id=viewer.user_id, asset_id=asset.id, ip=ip, fields=changed)
         search_sync.assets_changed(session, [asset.id])

@@ -32,8 +32,8 @@ from portal.media.presets import applies_to
 from portal.media.zipstream import ZipStream
 from portal.runtime import Runtime
 from portal.services import outbox
+from portal.services.distribution import custom_columns, renditions
 from portal.services.distribution import product_lists as package_lists
-from portal.services.distribution import renditions
 from portal.services.distribution.product_lists import LineResult, resolve_assets, resolve_lines
 from portal.services.governance.policy import Viewer, require_role
 from portal.services.notify import events as notify_events
@@ -299,8 +299,9 @@ def _write_zip(rt: Runtime, package_id: int, progress: Progress | None) -> tuple
     archive = ZipStream(part)
     manifest = io.StringIO()
     writer = csv.writer(manifest)
-    writer.writerow(["path", "article_number", "asset_id", "version_id", "preset", "size", "sha256"])
     tracker = _Tracker(rt, package_id, len(rows), progress)
+    custom, cells = custom_columns.package_cells(rt, package_id, [a for _n, a in tracker.lines.values()])
+    writer.writerow(["path", "article_number", "asset_id", "version_id", "preset", "size", "sha256", *custom])
     originals = _original_facts(rt, rows)
     try:
         for file_id, version_id, preset, path in rows:
@@ -313,7 +314,8 @@ def _write_zip(rt: Runtime, package_id: int, progress: Progress | None) -> tuple
                 )
             archive.add_file(path, rt.blobs.path_for(sha), mime)
             tracker.file_done(file_id, sha, size, archive.bytes_written)
-            writer.writerow([path, *tracker.meta(file_id), version_id, preset, size, sha])
+            art, aid = tracker.meta(file_id)
+            writer.writerow([path, art, aid, version_id, preset, size, sha, *cells.get(aid, [])])
         archive.add_bytes("manifest.csv", manifest.getvalue().encode())
         archive.close()
     except BaseException:

@@ -22,7 +22,7 @@ from models import Asset, Package, PackageFile, Role
 from models.base import utcnow
 from portal.errors import NotFound
 from portal.runtime import Runtime
-from portal.services.distribution import packages
+from portal.services.distribution import custom_columns, packages
 from portal.services.distribution.renditions import Delivery
 from portal.services.governance.policy import Viewer, can_download, in_rights, is_released
 
@@ -98,10 +98,16 @@ def link_rows(session: Session, rt: Runtime, package: Package, base_url: str) ->
     if package.status != "done":
         raise NotFound("this package is not finished yet")
     expires = package.expires_at.isoformat() if package.expires_at else ""
-    files = session.scalars(
-        select(PackageFile).where(PackageFile.package_id == package.id).order_by(PackageFile.id)
+    files = list(
+        session.scalars(
+            select(PackageFile).where(PackageFile.package_id == package.id).order_by(PackageFile.id)
+        )
     )
     root = base_url.rstrip("/")
+    viewer = Viewer(package.created_by_id, Role(package.viewer_role))
+    specs = custom_columns.export_fields(session, viewer)
+    names = custom_columns.column_names(specs)
+    cells = custom_columns.asset_cells(session, specs, [f.asset_id for f in files])
     return [
         {
             "line": f.line_no,
@@ -112,15 +118,22 @@ def link_rows(session: Session, rt: Runtime, package: Package, base_url: str) ->
             "sha256": f.sha256 or "",
             "url": f"{root}/d/{token_for(rt, package.id, f.id)}",
             "expires_at": expires,
+            # Custom field values the package's creator may see, one ``cf.<key>`` column each.
+            **dict(zip(names, cells.get(f.asset_id, [""] * len(names)), strict=True)),
         }
         for f in files
     ]
 
 
+def _columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The link table's columns: the fixed ones, then the custom field columns of its rows."""
+    return [*LINK_COLUMNS, *(k for k in (rows[0] if rows else {}) if k not in LINK_COLUMNS)]
+
+
 def links_csv(rows: list[dict[str, Any]]) -> bytes:
     """The link table as CSV (UTF-8 with BOM, so spreadsheet programs read it right)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=LINK_COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=_columns(rows))
     writer.writeheader()
     writer.writerows(rows)
     return ("\ufeff" + out.getvalue()).encode()
@@ -132,9 +145,10 @@ def links_xlsx(rows: list[dict[str, Any]]) -> bytes:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("links")
-    sheet.append(list(LINK_COLUMNS))
+    columns = _columns(rows)
+    sheet.append(columns)
     for row in rows:
-        sheet.append([row[c] for c in LINK_COLUMNS])
+        sheet.append([row[c] for c in columns])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -18,6 +18,7 @@ from models import Asset, AssetProduct, AssetStatus, Database, Product, Role, Us
 from models.base import utcnow
 from portal.errors import Conflict, PermissionDenied, PortalError, ValidationError
 from portal.services.catalog.assets import get_asset
+from portal.services.catalog.custom_values import require_complete
 from portal.services.distribution import renditions, webhooks
 from portal.services.governance import audit
 from portal.services.governance.policy import Viewer, require_edit, require_role
@@ -96,6 +97,9 @@ def transition(
             f"cannot {rule.action} asset {asset.id}: it is {asset.status.replace('_', ' ')}, "
             f"and {rule.action} needs it {allowed}"
         )
+    if rule.action == "submit":
+        # Every required custom field needs a value first; the message names the missing ones.
+        require_complete(session, asset)
     before = asset.status
     _apply(asset, rule, text)
     audit.record(

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexer.query import DEFAULT_FACETS, SORTS, PortalQuery, SearchResult
-from indexer.schema import ATTR_PREFIX, attr_field, is_facet_field
+from indexer.schema import ATTR_PREFIX, attr_field, is_facet_field, is_staff_field
 from models import Product
 from portal.errors import ValidationError
 from portal.runtime import Runtime
+from portal.services.catalog import custom_values
 from portal.services.governance.policy import STAFF, Viewer
 from portal.services.paging import MAX_ID, parse_paging
 from portal.services.search.synonyms import active_expansions
@@ -189,11 +190,14 @@ def run_search(rt: Runtime, viewer: Viewer, params: SearchParams) -> SearchResul
     """Search as this viewer: their role is compiled into the query (results, totals and facets)."""
     names = cached_attribute_names(rt, params.filters.get("category", ()))
     filters, facets = dict(params.filters), facet_fields(params, names)
+    with rt.db.session() as session:
+        # Custom field facets this viewer may see (never a staff-only one for partners or the public).
+        facets = tuple(dict.fromkeys([*facets, *custom_values.facet_names(session, viewer)]))
     if not viewer.at_least(STAFF):
         # Partners and the public go by the public status: a newer version in review stays hidden.
         if "status" in filters:
             filters["public_status"] = filters.pop("status")
-        hidden = [name for name in filters if name in STAFF_FACETS]
+        hidden = [name for name in filters if name in STAFF_FACETS or is_staff_field(name)]
         if hidden:
             raise ValidationError(f"cannot filter on {hidden[0]!r}")
         facets = tuple(f for f in facets if f not in STAFF_FACETS)
