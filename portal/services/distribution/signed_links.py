@@ -22,13 +22,15 @@ from models import Asset, Package, PackageFile, Role
 from models.base import utcnow
 from portal.errors import NotFound
 from portal.runtime import Runtime
+from portal.services.catalog import variants
 from portal.services.distribution import packages
 from portal.services.distribution.renditions import Delivery
 from portal.services.governance.policy import Viewer, can_download, in_rights, is_released
 
 _SALT = "assetport-download"
 EXPIRED = "expired"  # a finished package past its expiry whose file was removed by ``purge_expired``
-LINK_COLUMNS = ("line", "article_number", "file", "preset", "size", "sha256", "url", "expires_at")
+# "note": "inherited from <article number>" for a file a sibling variant's asset serves (variant inheritance).
+LINK_COLUMNS = ("line", "article_number", "file", "preset", "size", "sha256", "url", "expires_at", "note")
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,13 @@ def link_rows(session: Session, rt: Runtime, package: Package, base_url: str) ->
     if package.status != "done":
         raise NotFound("this package is not finished yet")
     expires = package.expires_at.isoformat() if package.expires_at else ""
-    files = session.scalars(
-        select(PackageFile).where(PackageFile.package_id == package.id).order_by(PackageFile.id)
+    files = list(
+        session.scalars(
+            select(PackageFile).where(PackageFile.package_id == package.id).order_by(PackageFile.id)
+        )
+    )
+    inherited = variants.inherited_for_articles(
+        session, {f.article_number for f in files if f.article_number}
     )
     root = base_url.rstrip("/")
     return [
@@ -112,9 +119,14 @@ def link_rows(session: Session, rt: Runtime, package: Package, base_url: str) ->
             "sha256": f.sha256 or "",
             "url": f"{root}/d/{token_for(rt, package.id, f.id)}",
             "expires_at": expires,
+            "note": _note(inherited.get(f.article_number or "", {}).get(f.asset_id)),
         }
         for f in files
     ]
+
+
+def _note(source: str | None) -> str:
+    return variants.inherited_note(source) if source else ""
 
 
 def links_csv(rows: list[dict[str, Any]]) -> bytes:
