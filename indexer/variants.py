@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from models import Asset, AssetProduct, Product
@@ -101,27 +101,35 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 
 
 def for_models(session: Session, model_codes: Collection[str]) -> Inheritance:
-    """The inheritance within these models (every variant of each), read in a few queries."""
+    """The inheritance within these models (every variant of each), read in two queries per 500 models."""
     models = sorted({m for m in model_codes if m})
     if not models or not enabled():
         return Inheritance()
+    return _read(session, [Product.model_code.in_(chunk) for chunk in _chunks(models)])
+
+
+def _read(session: Session, model_conditions: Sequence[ColumnElement[bool]]) -> Inheritance:
+    """Every variant of the models ``model_conditions`` (on ``Product.model_code``) pick, and every link
+    to them (by article number or model code) with its asset's media kind."""
     variants: list[tuple[str, str | None]] = []
-    for chunk in _chunks(models):
-        rows = select(Product.article_number, Product.model_code).where(Product.model_code.in_(chunk))
-        variants.extend((a, m) for a, m in session.execute(rows))
-    articles = sorted({a for a, _m in variants})
     links: list[LinkRow] = []
-    conditions = [AssetProduct.article_number.in_(chunk) for chunk in _chunks(articles)]
-    conditions += [AssetProduct.model_code.in_(chunk) for chunk in _chunks(models)]
-    for condition in conditions:
-        rows2 = (
-            select(
-                AssetProduct.asset_id, AssetProduct.article_number, AssetProduct.model_code, Asset.media_kind
-            )
+    columns = (AssetProduct.asset_id, AssetProduct.article_number, AssetProduct.model_code, Asset.media_kind)
+    for condition in model_conditions:
+        found = [
+            (a, m)
+            for a, m in session.execute(select(Product.article_number, Product.model_code).where(condition))
+        ]
+        if not found:
+            continue
+        variants.extend(found)
+        models = sorted({m for _a, m in found if m})
+        members = select(Product.article_number).where(condition)
+        rows = (
+            select(*columns)
             .join(Asset, Asset.id == AssetProduct.asset_id)
-            .where(condition)
+            .where(or_(AssetProduct.article_number.in_(members), AssetProduct.model_code.in_(models)))
         )
-        links.extend((a, n, m, k) for a, n, m, k in session.execute(rows2))
+        links.extend((a, n, m, k) for a, n, m, k in session.execute(rows))
     return compute(variants, links)
 
 
@@ -142,21 +150,20 @@ def for_articles(session: Session, article_numbers: Collection[str]) -> Inherita
 
 
 def for_assets(session: Session, asset_ids: Collection[int]) -> Inheritance:
-    """The inheritance within the models these assets are linked to by article number."""
+    """The inheritance within the models these assets are linked to by article number (two queries per
+    500 assets)."""
     ids = sorted({int(i) for i in asset_ids})
     if not ids or not enabled():
         return Inheritance()
-    models: set[str] = set()
+    conditions: list[ColumnElement[bool]] = []
     for start in range(0, len(ids), KEY_CHUNK):
-        chunk = ids[start : start + KEY_CHUNK]
-        rows = (
+        linked = (
             select(Product.model_code)
             .join(AssetProduct, AssetProduct.article_number == Product.article_number)
-            .where(AssetProduct.asset_id.in_(chunk), Product.model_code.is_not(None))
-            .distinct()
+            .where(AssetProduct.asset_id.in_(ids[start : start + KEY_CHUNK]), Product.model_code.is_not(None))
         )
-        models.update(m for m in session.scalars(rows) if m)
-    return for_models(session, models)
+        conditions.append(Product.model_code.in_(linked))
+    return _read(session, conditions)
 
 
 def sibling_asset_ids(
