@@ -133,10 +133,16 @@ def _chunk_documents(session: Session, ids: Sequence[int], cache: _ProductCache)
     _products(session, links, cache)
     inherited = variants.for_assets(session, ids).by_asset()
     _inherited_products(session, inherited, cache)
+    heirs = {a for items in inherited.values() for a in items}
+    values = {
+        a: [v for _key, items in info.attributes for v in items]
+        for a in heirs
+        if (info := cache.by_article.get(a)) is not None
+    }
     docs = []
     for row in rows:
         doc = _document(dict(row._mapping), tags.get(row.id, []), links.get(row.id, []), cache)
-        doc.update(inherited_fields(inherited.get(row.id, {}), cache.by_article))
+        doc.update(inherited_fields(inherited.get(row.id, {}), values))
         docs.append(doc)
     return docs
 
@@ -151,20 +157,16 @@ def _inherited_products(
             cache.by_article[row.article_number] = _product_info(row)
 
 
-def inherited_fields(
-    inherited: Mapping[str, str], products: Mapping[str, _ProductInfo | None]
-) -> dict[str, Any]:
+def inherited_fields(inherited: Mapping[str, str], attributes: Mapping[str, Iterable[str]]) -> dict[str, Any]:
     """The searched text of what a document serves by inheritance: per inheriting variant its article
-    number (also separator-free: ``AB-12.3`` -> ``ab123``) and its attribute values (``2.5l``, ``XL``)."""
+    number (also separator-free: ``AB-12.3`` -> ``ab123``) and its attribute values (``2.5l``, ``XL``).
+    ``attributes``: article number -> its attribute values."""
     words: list[str] = []
     for article in sorted(inherited):
         _add(words, article)
         _add(words, normalize_article(article))
-        product = products.get(article)
-        if product is not None:
-            for _key, values in product.attributes:
-                for value in values:
-                    _add(words, value)
+        for value in attributes.get(article, ()):
+            _add(words, value)
     return {VARIANT_TEXT_FIELD: measure_forms_of(words)} if words else {}
 
 
