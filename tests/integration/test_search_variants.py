@@ -12,6 +12,7 @@ import pytest
 
 from indexer.analysis import Analysis
 from indexer.compile_os import index_mapping
+from indexer.compile_text import text_fields
 from indexer.documents import inherited_fields
 from indexer.engines import SearchEngine
 from indexer.engines.embedded import EmbeddedEngine
@@ -125,6 +126,10 @@ def test_measure_spellings_and_mapping() -> None:
     assert measure_forms("Cotton") == []
     prepared = prepare_document({"id": 1, "attr.size": ["2,5 l"]})
     assert prepared["attr_text"] == ["2,5l"]  # the other spelling; OpenSearch copies the value itself
+    # The OpenSearch compiler searches them with their weights: names as names, inherited words below all.
+    fields = text_fields()
+    assert "localized_names^2" in fields and "localized_text^0.5" in fields and "variant_text^0.4" in fields
+    assert "variant_text.de^0.24" in text_fields(0.6, language="de")
     mapping = index_mapping(analysis=Analysis(("en", "de")))["properties"]
     for name in SEARCH_ONLY_FIELDS:
         assert mapping[name]["type"] == "text" and set(mapping[name]["fields"]) == {"en", "de"}

@@ -202,8 +202,8 @@ def _announce(
     from portal.services.distribution import webhooks
 
     webhooks.emit_links_changed(session, change, asset_ids, articles, models)
-    if variants.inheritance_enabled():  # the siblings' documents too: what they inherit depends on links
-        search_sync.products_changed(session, [a for a in articles if a], [m for m in models if m])
+    # The sibling variants' assets too: what they serve by inheritance depends on this link.
+    search_sync.assets_changed(session, variants.sibling_assets(session, articles, models) - set(asset_ids))
 
 
 def _ensure_link(

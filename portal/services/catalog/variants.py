@@ -41,6 +41,14 @@ def inherited_by_asset(session: Session, asset_id: int) -> dict[str, str]:
     return rule.for_assets(session, [asset_id]).by_asset().get(asset_id, {})
 
 
+def sibling_assets(
+    session: Session, article_numbers: Collection[str | None], model_codes: Collection[str | None]
+) -> set[int]:
+    """Assets of the sibling variants of these articles and models (none when inheritance is off): their
+    search documents change when a link to one of these changes."""
+    return rule.sibling_asset_ids(session, {a for a in article_numbers if a}, {m for m in model_codes if m})
+
+
 def inherited_note(source: str) -> str:
     """How pages, the API and reports say it: ``inherited from 546451996``."""
     return f"inherited from {source}"
