@@ -72,6 +72,14 @@ class Link(Open):
     source: str
 
 
+class InheritedBy(Open):
+    """A sibling variant this asset also serves (variant inheritance), and the linked article it is
+    inherited from."""
+
+    article_number: str
+    inherited_from: str
+
+
 class AssetDetail(AssetSummary):
     """One asset with metadata, rights, links and versions."""
 
@@ -81,6 +89,9 @@ class AssetDetail(AssetSummary):
     rights_expire_at: str | None
     tags: list[str]
     links: list[Link]
+    inherited_by: list[InheritedBy] = Field(
+        default_factory=list, description="variants without an asset of their own of this kind that it serves"
+    )
     versions: list[dict[str, object]]
     updated_at: str
 

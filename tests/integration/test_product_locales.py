@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -68,6 +69,18 @@ def test_csv_and_json_imports_store_each_language(db: Database, tmp_path: Path) 
     # A file without localized columns leaves them alone.
     import_products(db, _csv(tmp_path / "plain.csv", ["article_number", "name"], [["L-1", "Lamp"]]))
     assert _translations(db)["L-1"] == stored
+
+
+def test_xlsx_import_reads_localized_columns(db: Database, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["SKU", "Name", "name-de_DE", "Description@FR"])
+    sheet.append(["X-1", "Chair", "Stuhl", "Une chaise"])
+    book.save(tmp_path / "p.xlsx")
+    report = import_products(db, tmp_path / "p.xlsx")
+    assert report.created == 1, report.as_dict()
+    assert _translations(db)["X-1"] == {"de": {"name": "Stuhl"}, "fr": {"description": "Une chaise"}}
 
 
 def test_demo_file_in_akeneo_shape(db: Database) -> None:

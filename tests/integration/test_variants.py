@@ -105,6 +105,11 @@ def test_product_page_and_api_show_the_inherited_photo(app: Flask, login: Login,
     assert f"inherited from {NEBULA[0]}" in page and "No assets for this product" not in page
     data = client.get(f"/api/v1/products/{NEBULA[1]}").get_json()
     assert [(a["id"], a["inherited_from"]) for a in data["assets"]] == [(photo, NEBULA[0])]
+    detail = client.get(f"/api/v1/assets/{photo}").get_json()
+    assert detail["inherited_by"] == [
+        {"article_number": NEBULA[1], "inherited_from": NEBULA[0]},
+        {"article_number": NEBULA[2], "inherited_from": NEBULA[0]},
+    ]
     own = client.get(f"/api/v1/products/{NEBULA[0]}").get_json()
     assert [(a["id"], a["inherited_from"]) for a in own["assets"]] == [(photo, None)]
     listing = client.get("/products?q=nebula").get_data(as_text=True)
@@ -112,6 +117,7 @@ def test_product_page_and_api_show_the_inherited_photo(app: Flask, login: Login,
     spec = client.get("/api/v1/openapi.json").get_json()
     props = spec["components"]["schemas"]["ProductAsset"]["properties"]
     assert "inherited_from" in props
+    assert "inherited_by" in spec["components"]["schemas"]["AssetDetail"]["properties"]
     assert "translations" in spec["components"]["schemas"]["ProductWithAssets"]["properties"]
 
 
