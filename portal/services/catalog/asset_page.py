@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from models import Asset, AssetProduct, AssetVersion, AuditEvent, Product
 from portal.media.presets import applies_to
 from portal.services.catalog import assets as asset_service
-from portal.services.catalog import linking
+from portal.services.catalog import linking, variants
 from portal.services.distribution import renditions
 from portal.services.governance.policy import Viewer, can_download, can_edit, public_status
 
@@ -51,6 +51,8 @@ class AssetPage:
     channels: list[tuple[str, str, str]] = field(default_factory=list)
     # The workflow status as this viewer may know it (partners see a released asset as approved).
     status: str = ""
+    # Sibling variants this asset also serves (variant inheritance): article number -> linked article.
+    inherited_by: dict[str, str] = field(default_factory=dict)
 
 
 def _camera(embedded: Mapping[str, Any]) -> str | None:
@@ -83,6 +85,7 @@ def asset_page(session: Session, viewer: Viewer, asset_id: int) -> AssetPage:
         private=dict(version.private or {}) if staff and version is not None else {},
         channels=_channels(session, viewer, asset, version),
         status=public_status(viewer, asset),
+        inherited_by=variants.inherited_by_asset(session, asset.id),
     )
 
 
