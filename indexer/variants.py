@@ -5,9 +5,10 @@ asset of their own for that purpose. The purpose of an asset is its media kind (
 ...): a variant with its own image inherits no image, but still inherits its sibling's video. A model-code
 link already serves every variant, so it counts as every variant's own asset of its kind.
 
-The rule is structural (links, products and media kinds only; never status or visibility): what a viewer
-sees of an inherited asset is decided by the same permission checks as for any other asset, so inheritance
-never widens what a role may see. ``ASSETPORT_VARIANT_INHERITANCE=false`` switches it off.
+The rule is structural (links, products and media kinds; archived and rejected assets are out of it, but
+never visibility or who is asking): what a viewer sees of an inherited asset is decided by the same
+permission checks as for any other asset, so inheritance never widens what a role may see.
+``ASSETPORT_VARIANT_INHERITANCE=false`` switches it off.
 
 ``compute`` is the pure rule; ``for_models`` / ``for_articles`` / ``for_assets`` read what it needs in a few
 queries. Search documents (``indexer.documents``), product pages, the API, packages and link tables all go
@@ -27,6 +28,8 @@ from sqlalchemy.orm import Session
 from models import Asset, AssetProduct, Product
 
 ENV_INHERITANCE = "ASSETPORT_VARIANT_INHERITANCE"
+# Assets out of service (archived, rejected) neither count as a variant's own nor serve its siblings.
+RETIRED = ("archived", "rejected")
 _OFF = frozenset({"0", "false", "no", "off"})
 KEY_CHUNK = 500
 
@@ -128,6 +131,7 @@ def _read(session: Session, model_conditions: Sequence[ColumnElement[bool]]) -> 
             select(*columns)
             .join(Asset, Asset.id == AssetProduct.asset_id)
             .where(or_(AssetProduct.article_number.in_(members), AssetProduct.model_code.in_(models)))
+            .where(Asset.status.not_in(RETIRED))
         )
         links.extend((a, n, m, k) for a, n, m, k in session.execute(rows))
     return compute(variants, links)

@@ -23,6 +23,7 @@ from portal.services.catalog import browse, linking
 from portal.services.catalog.products import upsert_product
 from portal.services.distribution import packages
 from portal.services.distribution import signed_links as package_links
+from portal.services.governance import workflow
 from portal.services.governance.policy import Viewer
 from tests.integration.distribution_helpers import ingest, release
 
@@ -214,3 +215,24 @@ def test_documents_carry_sibling_words_and_link_changes_reindex_siblings(rt: Run
     with rt.db.session() as session:
         (doc,), _ = build_documents(session, [photo])
     assert NEBULA[2] not in doc["variant_text"] and NEBULA[1] in doc["variant_text"]
+
+
+def test_an_archived_own_picture_gives_the_variant_back_its_inheritance(rt: Runtime, tmp_path: Path) -> None:
+    photo = _catalogue(rt, tmp_path)
+    own = ingest(rt, _image(tmp_path, f"{NEBULA[1]}_1.jpg", (200, 200, 200)))
+    release(rt, own)
+    manager = Viewer(None, Role.MANAGER)
+    with rt.db.session() as session:
+        detail = browse.product_detail(session, manager, NEBULA[1])
+        assert [a.id for a in detail.assets.items] == [own] and detail.inherited_from == {}
+    with rt.db.transaction() as session:
+        before = session.scalar(select(OutboxItem.id).order_by(OutboxItem.id.desc()).limit(1)) or 0
+        workflow.transition(session, manager, own, "archive")
+        items = session.scalars(select(OutboxItem).where(OutboxItem.id > before)).all()
+        synced = {i for item in items if item.task == "search.sync" for i in item.args["asset_ids"]}
+        assert {own, photo} <= synced  # the photo's document serves the 2.5 l bucket again
+    with rt.db.session() as session:
+        detail = browse.product_detail(session, manager, NEBULA[1])
+        assert detail.inherited_from == {photo: NEBULA[0]}
+        (doc,), _ = build_documents(session, [photo])
+    assert NEBULA[1] in doc["variant_text"]

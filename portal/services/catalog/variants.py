@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexer import variants as rule
+from models import AssetProduct
+from portal.services.search import sync as search_sync
 
 
 def inheritance_enabled() -> bool:
@@ -47,6 +50,17 @@ def sibling_assets(
     """Assets of the sibling variants of these articles and models (none when inheritance is off): their
     search documents change when a link to one of these changes."""
     return rule.sibling_asset_ids(session, {a for a in article_numbers if a}, {m for m in model_codes if m})
+
+
+def status_changed(session: Session, asset_id: int, before: str, after: str) -> None:
+    """An asset went into or out of service (archived, rejected): its siblings' documents change."""
+    if (before in rule.RETIRED) == (after in rule.RETIRED) or not rule.enabled():
+        return
+    rows = session.execute(
+        select(AssetProduct.article_number, AssetProduct.model_code).where(AssetProduct.asset_id == asset_id)
+    ).all()
+    siblings = sibling_assets(session, [a for a, _m in rows], [m for _a, m in rows]) - {asset_id}
+    search_sync.assets_changed(session, siblings)
 
 
 def inherited_note(source: str) -> str:
