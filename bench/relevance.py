@@ -16,22 +16,51 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from indexer import variants
 from indexer.analysis import Analysis
+from indexer.documents import inherited_fields
 from indexer.engines import SearchEngine
 from indexer.engines.embedded import EmbeddedEngine
 from indexer.query import PortalQuery
-from indexer.schema import attr_field, attr_values
+from indexer.schema import LOCALIZED_NAMES_FIELD, attr_field, attr_values
 from indexer.synonyms import default_expansions
+from portal.services.catalog import product_locales
 
 CATALOG = Path(__file__).resolve().parent.parent / "portal" / "demo" / "catalog"
 JUDGED = Path(__file__).resolve().parent / "relevance" / "judged.csv"
 ANALYSIS = Analysis(("en", "de"))
 
 
+def _localized_names() -> dict[str, list[str]]:
+    """Article number -> its names in other languages, from the demo's localized import file (the same
+    column reading as the product import: ``name-de_DE`` and ``name@fr``)."""
+    out: dict[str, list[str]] = {}
+    with open(CATALOG / "products_i18n.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            for key, value in row.items():
+                parsed = product_locales.parse_column(key)
+                if parsed is not None and parsed[0] == "name" and value:
+                    out.setdefault(row["sku"], []).append(value)
+    return out
+
+
+def _attribute_values(product: dict[str, str]) -> list[str]:
+    return [v for value in json.loads(product["attributes"] or "{}").values() for v in attr_values(value)]
+
+
 def demo_documents() -> tuple[list[dict[str, Any]], dict[int, str]]:
-    """The demo images as search documents, and each document's model code."""
+    """The demo images as search documents, and each document's model code.
+
+    Built as ``indexer.documents`` builds them: each image serves its own variant and, by variant
+    inheritance (``indexer.variants``), the sibling variants without an image of their own; names in other
+    languages are searched too."""
     with open(CATALOG / "products.csv", encoding="utf-8") as handle:
         products = {row["article_number"]: row for row in csv.DictReader(handle)}
+    localized = _localized_names()
+    with open(CATALOG / "images.csv", encoding="utf-8") as handle:
+        links = [(n, r["file"].split("_")[0], None, "image") for n, r in enumerate(csv.DictReader(handle), 1)]
+    inheritance = variants.compute(((a, p["model_code"]) for a, p in products.items()), links).by_asset()
+    attributes = {a: _attribute_values(p) for a, p in products.items()}
     docs, models = [], {}
     with open(CATALOG / "images.csv", encoding="utf-8") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=1):
@@ -58,6 +87,8 @@ def demo_documents() -> tuple[list[dict[str, Any]], dict[int, str]]:
                 field = attr_field(name)
                 if field:
                     doc[field] = attr_values(value)
+            doc[LOCALIZED_NAMES_FIELD] = localized.get(article, [])
+            doc.update(inherited_fields(inheritance.get(number, {}), attributes))
             docs.append(doc)
             models[number] = product["model_code"]
     return docs, models

@@ -19,7 +19,14 @@ from typing import Any
 from indexer.analysis import Analysis, current
 from indexer.compile_text import TEXT_SUBFIELD, analysis_settings, text_mapping, text_query
 from indexer.query import PortalQuery, effective_sort, split_filters
-from indexer.schema import ATTR_TEXT_FIELD, CUSTOM_TEXT_FIELD, KEYWORD_FIELDS, NAME_SORT_FIELD, VECTOR_FIELD
+from indexer.schema import (
+    ATTR_TEXT_FIELD,
+    CUSTOM_TEXT_FIELD,
+    KEYWORD_FIELDS,
+    NAME_SORT_FIELD,
+    SEARCH_ONLY_FIELDS,
+    VECTOR_FIELD,
+)
 
 # OpenSearch refuses from + size beyond this without search_after (index.max_result_window).
 MAX_RESULT_WINDOW = 10_000
@@ -189,6 +196,8 @@ def index_mapping(vector_dimension: int | None = None, analysis: Analysis | None
         ATTR_TEXT_FIELD: text_mapping(ATTR_TEXT_FIELD, langs, keyword=False),
         "content": text_mapping("content", langs, keyword=False),  # document text: searched only
         CUSTOM_TEXT_FIELD: text_mapping(CUSTOM_TEXT_FIELD, langs, keyword=False),  # custom fields' words
+        # Inherited variants' words and names/descriptions in other languages: searched only.
+        **{name: text_mapping(name, langs, keyword=False) for name in SEARCH_ONLY_FIELDS},
         NAME_SORT_FIELD: {"type": "keyword"},
         "width": {"type": "integer"},
         "height": {"type": "integer"},

@@ -17,12 +17,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indexer import variants
+from indexer.analysis import normalize_article
 from indexer.custom_fields import FieldSpec, document_fields, load_specs
 from indexer.schema import (
+    LOCALIZED_NAMES_FIELD,
+    LOCALIZED_TEXT_FIELD,
+    VARIANT_TEXT_FIELD,
     VECTOR_FIELD,
     attr_field,
     attr_values,
     duration_band,
+    measure_forms_of,
     megapixel_band,
     page_band,
 )
@@ -127,7 +133,43 @@ def _chunk_documents(session: Session, ids: Sequence[int], cache: _ProductCache)
     ):
         links[asset_id].append((article, model))
     _products(session, links, cache)
-    return [_document(dict(row._mapping), tags.get(row.id, []), links.get(row.id, []), cache) for row in rows]
+    inherited = variants.for_assets(session, ids).by_asset()
+    _inherited_products(session, inherited, cache)
+    heirs = {a for items in inherited.values() for a in items}
+    values = {
+        a: [v for _key, items in info.attributes for v in items]
+        for a in heirs
+        if (info := cache.by_article.get(a)) is not None
+    }
+    docs = []
+    for row in rows:
+        doc = _document(dict(row._mapping), tags.get(row.id, []), links.get(row.id, []), cache)
+        doc.update(inherited_fields(inherited.get(row.id, {}), values))
+        docs.append(doc)
+    return docs
+
+
+def _inherited_products(
+    session: Session, inherited: Mapping[int, Mapping[str, str]], cache: _ProductCache
+) -> None:
+    """Add the inheriting variants to ``cache`` (their article numbers and attributes are searched)."""
+    wanted = sorted({a for items in inherited.values() for a in items} - cache.by_article.keys())
+    for chunk in _chunks(wanted, KEY_CHUNK):
+        for row in session.execute(select(*_PRODUCT_COLUMNS).where(Product.article_number.in_(chunk))):
+            cache.by_article[row.article_number] = _product_info(row)
+
+
+def inherited_fields(inherited: Mapping[str, str], attributes: Mapping[str, Iterable[str]]) -> dict[str, Any]:
+    """The searched text of what a document serves by inheritance: per inheriting variant its article
+    number (also separator-free: ``AB-12.3`` -> ``ab123``) and its attribute values (``2.5l``, ``XL``).
+    ``attributes``: article number -> its attribute values."""
+    words: list[str] = []
+    for article in sorted(inherited):
+        _add(words, article)
+        _add(words, normalize_article(article))
+        for value in attributes.get(article, ()):
+            _add(words, value)
+    return {VARIANT_TEXT_FIELD: measure_forms_of(words)} if words else {}
 
 
 @dataclass(frozen=True)
@@ -141,6 +183,9 @@ class _ProductInfo:
     product_type: str | None
     brand: str | None
     attributes: tuple[tuple[str, tuple[str, ...]], ...]
+    # Names and descriptions in other languages (``Product.translations``).
+    localized_names: tuple[str, ...] = ()
+    localized_text: tuple[str, ...] = ()
 
 
 def _product_info(row: Any) -> _ProductInfo:
@@ -159,7 +204,18 @@ def _product_info(row: Any) -> _ProductInfo:
         row.product_type,
         row.brand,
         tuple((key, tuple(values)) for key, values in attrs.items() if values),
+        *_localized(row.translations),
     )
+
+
+def _localized(translations: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    names: list[str] = []
+    texts: list[str] = []
+    for _lang, values in sorted((translations or {}).items()):
+        if isinstance(values, dict):
+            _add(names, values.get("name"))
+            _add(texts, values.get("description"))
+    return tuple(names), tuple(texts)
 
 
 _PRODUCT_COLUMNS = (
@@ -170,6 +226,7 @@ _PRODUCT_COLUMNS = (
     Product.product_type,
     Product.brand,
     Product.attributes,
+    Product.translations,
 )
 
 
@@ -274,10 +331,16 @@ def _product_fields(links: list[tuple[str | None, str | None]], cache: _ProductC
         "category": [],
         "product_type": [],
         "brand": [],
+        LOCALIZED_NAMES_FIELD: [],
+        LOCALIZED_TEXT_FIELD: [],
     }
     attrs: dict[str, list[str]] = {}
     for product in products:
         _add(fields["product_names"], product.name)
+        for name in product.localized_names:
+            _add(fields[LOCALIZED_NAMES_FIELD], name)
+        for text in product.localized_text:
+            _add(fields[LOCALIZED_TEXT_FIELD], text)
         _add(fields["category"], product.category)
         _add(fields["product_type"], product.product_type)
         _add(fields["brand"], product.brand)

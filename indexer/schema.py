@@ -48,8 +48,16 @@ ATTR_PREFIX = "attr."
 PUBLIC_PREFIX = "cf."
 STAFF_PREFIX = "cfs."
 CUSTOM_TEXT_FIELD = "custom_text"
-# The searched words of every attribute value: gathered from the ``attr.*`` fields, not stored.
+# The searched words of every attribute value: gathered from the ``attr.*`` fields, not stored; a document
+# may carry extra spellings of its measures in it (``prepare_document``: "2.5l" is also "2.5 l").
 ATTR_TEXT_FIELD = "attr_text"
+# Searched only (no keyword, no facet): what a document serves by inheritance (``indexer.variants``: the
+# article numbers and attribute values of the sibling variants that inherit it), and the product names and
+# descriptions in other languages (``name@de`` columns of the import).
+VARIANT_TEXT_FIELD = "variant_text"
+LOCALIZED_NAMES_FIELD = "localized_names"
+LOCALIZED_TEXT_FIELD = "localized_text"
+SEARCH_ONLY_FIELDS: tuple[str, ...] = (VARIANT_TEXT_FIELD, LOCALIZED_NAMES_FIELD, LOCALIZED_TEXT_FIELD)
 # Full-text fields and their BM25 weights. Keyword fields that are also searched as words get a ``.text``
 # sub-field in OpenSearch; the embedded engine indexes the same words under the plain name.
 TEXT_FIELDS: tuple[tuple[str, float], ...] = (
@@ -57,6 +65,9 @@ TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     ("article_numbers", 5.0),
     ("model_codes", 3.0),
     ("product_names", 2.0),
+    # Names in other languages, as much as names; their descriptions as little as attribute values.
+    (LOCALIZED_NAMES_FIELD, 2.0),
+    (LOCALIZED_TEXT_FIELD, 0.5),
     ("tags", 2.0),
     ("auto_tags", 1.0),
     ("description", 1.0),
@@ -66,6 +77,8 @@ TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     ("product_type", 1.0),
     # Every product attribute value (``attr.*``, the variants' own included), below names.
     (ATTR_TEXT_FIELD, 0.5),
+    # Inherited variants' article numbers and attribute values: below the variant's own pictures.
+    (VARIANT_TEXT_FIELD, 0.4),
     # The text of documents (PDF pages, Office files), bounded per document at ingest.
     ("content", 0.5),
     # Searchable custom field values (never staff-only ones: see ``indexer.custom_fields``).
@@ -161,6 +174,7 @@ def text_values(doc: Mapping[str, Any], name: str) -> list[str]:
     for key, value in doc.items():
         if key.startswith(ATTR_PREFIX):
             out.extend(keyword_values(value))
+    out.extend(keyword_values(doc.get(ATTR_TEXT_FIELD)))
     return out
 
 
@@ -218,4 +232,33 @@ def prepare_document(doc: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError("a search document needs an 'id'")
     out["id"] = int(out["id"])
     out[NAME_SORT_FIELD] = name_sort_key(out.get("title"))
+    # The other spellings of attribute measures ("2.5l" / "2.5 l"); OpenSearch copies the values themselves
+    # into ``attr_text`` (copy_to), the embedded engine reads them from the ``attr.*`` fields.
+    values = [v for key, value in out.items() if key.startswith(ATTR_PREFIX) for v in keyword_values(value)]
+    forms = [form for form in measure_forms_of(values) if form not in values]
+    if forms:
+        out[ATTR_TEXT_FIELD] = forms
+    else:
+        out.pop(ATTR_TEXT_FIELD, None)
+    return out
+
+
+_MEASURE = re.compile(r"(\d+(?:[.,]\d+)?)\s*([^\W\d_]{1,4})\b")
+
+
+def measure_forms(value: str) -> list[str]:
+    """Other spellings of the measures in a value: ``2.5l`` -> ``2.5 l``, ``500 ml`` -> ``500ml``."""
+    if not _MEASURE.search(value):
+        return []
+    forms = [_MEASURE.sub(r"\1\2", value), _MEASURE.sub(r"\1 \2", value)]
+    return [f for f in dict.fromkeys(forms) if f != value]
+
+
+def measure_forms_of(values: Iterable[str]) -> list[str]:
+    """Values with their other measure spellings, without duplicates."""
+    out: list[str] = []
+    for value in values:
+        for form in (value, *measure_forms(value)):
+            if form not in out:
+                out.append(form)
     return out

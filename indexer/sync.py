@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indexer import variants
 from indexer.documents import CHUNK, KEY_CHUNK, build_documents
 from indexer.engines.base import SearchEngine
 from models import Asset, AssetProduct, Product
@@ -104,7 +105,8 @@ def asset_ids_for_products(
 ) -> list[int]:
     """Assets whose documents show any of these products: linked to one of the article numbers, or to a
     model code (given, or the current model code of one of the articles, since a model-code link covers
-    every variant). After a product's model code changes, pass the old code too.
+    every variant), and with variant inheritance the assets of their sibling variants. After a product's model
+    code changes, pass the old code too.
     """
     articles = sorted({a for a in article_numbers if a})
     models = {m for m in model_codes if m}
@@ -119,6 +121,8 @@ def asset_ids_for_products(
     conditions += [AssetProduct.model_code.in_(chunk) for chunk in _chunks(sorted(models))]
     for condition in conditions:
         found.update(session.scalars(select(AssetProduct.asset_id).where(condition).distinct()))
+    # Variant inheritance: the sibling variants' own assets serve (or stop serving) these products too.
+    found.update(variants.sibling_asset_ids(session, articles, models))
     return sorted(found)
 
 

@@ -27,6 +27,8 @@ class Product(Base):
     brand: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Names and descriptions in other languages, by language code: {"de": {"name": ..., "description": ...}}.
+    translations: Mapped[dict[str, Any]] = mapped_column(default=dict)
     price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
     weight: Mapped[str | None] = mapped_column(String(50))

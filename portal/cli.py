@@ -129,6 +129,8 @@ def demo() -> None:
     with runtime(workers=True) as rt:
         admin_id, password = _ensure_admin(rt)
         report = import_products(rt.db, DEMO_DIR / "products.csv")
+        # Names in German and French (Akeneo's "name-de_DE" columns and the short "name@fr").
+        import_products(rt.db, DEMO_DIR / "products_i18n.csv")
         click.echo(
             f"demo products: {report.created} created, {report.updated} updated, {report.unchanged} unchanged"
         )

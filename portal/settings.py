@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # Languages whose Snowball stems search besides exact words (comma-separated ISO codes, e.g. "en,de");
     # changing them needs a reindex (``assetport reindex``).
     search_languages: str = "en"
+    # ASSETPORT_VARIANT_INHERITANCE (default true) is read where the rule lives, ``indexer.variants`` (search
+    # documents are built outside the portal too): variants share their model's pictures; changing it needs
+    # a reindex.
     redis_url: str | None = None
     secret_key: str | None = None
     # Upload and decoding limits: a request larger than this answers 413; images with more pixels are
@@ -140,6 +143,11 @@ class Settings(BaseSettings):
                 fh.write(key)
             return key
         return path.read_text().strip()
+
+    @property
+    def content_language(self) -> str:
+        """The language of the products' default name and description: the first search language."""
+        return (self.search_languages.split(",")[0].strip().lower() or "en")[:3]
 
     @property
     def effective_worker_threads(self) -> int:

@@ -74,6 +74,14 @@ class Link(Open):
     source: str
 
 
+class InheritedBy(Open):
+    """A sibling variant this asset also serves (variant inheritance), and the linked article it is
+    inherited from."""
+
+    article_number: str
+    inherited_from: str
+
+
 class AssetDetail(AssetSummary):
     """One asset with metadata, rights, links and versions."""
 
@@ -83,6 +91,9 @@ class AssetDetail(AssetSummary):
     rights_expire_at: str | None
     tags: list[str]
     links: list[Link]
+    inherited_by: list[InheritedBy] = Field(
+        default_factory=list, description="variants without an asset of their own of this kind that it serves"
+    )
     versions: list[dict[str, object]]
     updated_at: str
     fields: dict[str, CustomValue] = Field(
@@ -185,8 +196,15 @@ class VersionAdded(BaseModel):
 # --- products ----------------------------------------------------------------------------------------
 
 
+class ProductText(Open):
+    """A product's name and description in one language."""
+
+    name: str | None = None
+    description: str | None = None
+
+
 class Product(Open):
-    """A product (extra attributes live in ``attributes``)."""
+    """A product (extra attributes live in ``attributes``; other languages in ``translations``)."""
 
     article_number: str
     model_code: str | None
@@ -194,21 +212,34 @@ class Product(Open):
     price: str | None
     currency: str | None
     attributes: dict[str, object]
+    translations: dict[str, ProductText] = Field(
+        default_factory=dict, description="name and description by language code, e.g. de"
+    )
     created_at: str | None
     updated_at: str | None
 
 
-class ProductWithAssets(Product):
-    """A product and the assets the caller may see that are linked to it."""
+class ProductAsset(AssetSummary):
+    """An asset serving a product: linked to it, to its model, or inherited from a sibling variant."""
 
-    assets: list[AssetSummary]
+    inherited_from: str | None = Field(
+        None, description="the sibling article number this asset is inherited from; null when linked"
+    )
+
+
+class ProductWithAssets(Product):
+    """A product and the assets the caller may see that serve it (variant inheritance included)."""
+
+    assets: list[ProductAsset]
     asset_count: int
 
 
 class ProductBody(Open):
-    """A product's fields (the same names and rules as a column of the product import)."""
+    """A product's fields (the same names and rules as a column of the product import; localized columns
+    such as ``name@de`` or ``name-de_DE`` too)."""
 
     name: str | None = None
+    translations: dict[str, ProductText] | None = None
 
 
 class ProductQuery(Paging):

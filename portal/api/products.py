@@ -6,12 +6,13 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from models import Product, Role
+from models import Asset, Product, Role
 from portal.api import api_bp, json_body
 from portal.api import models as m
 from portal.api.schema import operation
 from portal.errors import NotFound
 from portal.services.catalog import assets as asset_service
+from portal.services.catalog import variants
 from portal.services.catalog.products import product_to_dict, upsert_product
 from portal.services.governance.policy import require_role
 from portal.web.context import runtime, viewer
@@ -27,9 +28,26 @@ def get_product(article_number: str) -> ResponseReturnValue:
             raise NotFound(f"unknown article number: {article_number}")
         page = asset_service.list_assets(session, viewer(), size=200, article_number=article_number)
         data = product_to_dict(product)
-        data["assets"] = [asset_service.asset_summary(a, viewer()) for a in page.items]
+        own = {a.id for a in page.items if _serves_directly(a, product)}
+        inherited = variants.inherited_for_article(session, product.article_number)
+        data["assets"] = [
+            {
+                **asset_service.asset_summary(a, viewer()),
+                "inherited_from": None if a.id in own else inherited.get(a.id),
+            }
+            for a in page.items
+        ]
         data["asset_count"] = page.total
         return jsonify(data)
+
+
+def _serves_directly(asset: Asset, product: Product) -> bool:
+    """Linked to the product's article number or to its model code (not only inherited)."""
+    return any(
+        link.article_number == product.article_number
+        or (link.model_code and link.model_code == product.model_code)
+        for link in asset.links
+    )
 
 
 @api_bp.put("/products/<path:article_number>")

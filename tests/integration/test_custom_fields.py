@@ -283,7 +283,7 @@ def test_manifest_and_link_table_carry_the_values_the_creator_may_see(app: Flask
     with rt.db.session() as session:
         table = package_links.link_rows(session, rt, session.get(Package, links.id), "http://portal.test")  # type: ignore[arg-type]
     text = package_links.links_csv(table).decode("utf-8-sig")
-    assert text.splitlines()[0].endswith(",expires_at,cf.season") and ",summer" in text.splitlines()[1]
+    assert text.splitlines()[0].endswith(",expires_at,note,cf.season") and ",summer" in text.splitlines()[1]
 
 
 def test_bulk_sets_and_clears_fields_with_undo(app: Flask, tmp_path: Path) -> None:

@@ -178,7 +178,10 @@ def test_documents_take_a_fixed_number_of_queries(db: Database, catalog: dict[st
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(docs) == 33
-    assert len(statements) <= 6, statements
+    # Assets, tags, links, products + variant inheritance: the variants of the linked models, their links,
+    # and the products of the variants that inherit, + the custom field definitions (a fixed number per
+    # chunk, never one per asset).
+    assert len(statements) <= 8, statements
 
 
 @pytest.fixture

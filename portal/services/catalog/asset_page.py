@@ -13,7 +13,7 @@ from indexer.custom_fields import FieldSpec, load_specs
 from models import Asset, AssetProduct, AssetVersion, AuditEvent, Product
 from portal.media.presets import applies_to
 from portal.services.catalog import assets as asset_service
-from portal.services.catalog import custom_values, linking
+from portal.services.catalog import custom_values, linking, variants
 from portal.services.distribution import renditions
 from portal.services.governance.policy import Viewer, can_download, can_edit, public_status
 
@@ -58,6 +58,8 @@ class AssetPage:
     custom_fields: list[FieldSpec] = field(default_factory=list)
     # Required fields still empty (named next to the submit button).
     missing_required: list[FieldSpec] = field(default_factory=list)
+    # Sibling variants this asset also serves (variant inheritance): article number -> linked article.
+    inherited_by: dict[str, str] = field(default_factory=dict)
 
 
 def _camera(embedded: Mapping[str, Any]) -> str | None:
@@ -94,6 +96,7 @@ def asset_page(session: Session, viewer: Viewer, asset_id: int) -> AssetPage:
         custom=custom_values.shown_values(specs, viewer, asset),
         custom_fields=specs if staff else [],
         missing_required=custom_values.missing_required(specs, asset) if staff else [],
+        inherited_by=variants.inherited_by_asset(session, asset.id),
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from indexer.custom_fields import load_specs
 from models import Asset, AssetVersion, AuditEvent, Rendition
 from portal.errors import ValidationError
-from portal.services.catalog import custom_values, linking
+from portal.services.catalog import custom_values, linking, variants
 from portal.services.governance.policy import (
     Viewer,
     can_edit,
@@ -173,6 +173,10 @@ def asset_detail(session: Session, viewer: Viewer, asset_id: int) -> dict[str, A
                 for link in asset.links
             ],
             "article_numbers": linking.article_numbers_for_asset(session, asset.id),
+            "inherited_by": [
+                {"article_number": number, "inherited_from": source}
+                for number, source in sorted(variants.inherited_by_asset(session, asset.id).items())
+            ],
             "current_version": asset.current_version_id if staff else served,
             "versions": [version_to_dict(v, include_private=staff) for v in versions],
             "updated_at": asset.updated_at.isoformat(),

@@ -3,6 +3,7 @@ a product with its variants and the assets the viewer may see."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -17,6 +18,8 @@ from models import (
 )
 from portal.errors import NotFound
 from portal.services.catalog import assets as asset_service
+from portal.services.catalog import variants
+from portal.services.catalog.product_locales import ProductText, display_text
 from portal.services.governance.policy import (
     Viewer,
     visible_assets,
@@ -108,9 +111,13 @@ def product_media(session: Session, viewer: Viewer, products: list[Product]) -> 
         return {}
     articles = sorted({p.article_number for p in products})
     models = sorted({p.model_code for p in products if p.model_code})
+    inherited = variants.inherited_for_articles(session, articles)
     key_match: ColumnElement[bool] = AssetProduct.article_number.in_(articles)
     if models:
         key_match = or_(key_match, AssetProduct.model_code.in_(models))
+    inherited_ids = sorted({a for ids in inherited.values() for a in ids})
+    if inherited_ids:
+        key_match = or_(key_match, Asset.id.in_(inherited_ids))
     rows = session.execute(
         select(AssetProduct.article_number, AssetProduct.model_code, Asset.id, AssetVersion.preview_state)
         .join(Asset, Asset.id == AssetProduct.asset_id)
@@ -120,7 +127,9 @@ def product_media(session: Session, viewer: Viewer, products: list[Product]) -> 
     by_article: dict[str, set[int]] = {}
     by_model: dict[str, set[int]] = {}
     ready: set[int] = set()
+    visible: set[int] = set()
     for article, model, asset_id, state in rows:
+        visible.add(asset_id)
         if article:
             by_article.setdefault(article, set()).add(asset_id)
         if model:
@@ -131,8 +140,11 @@ def product_media(session: Session, viewer: Viewer, products: list[Product]) -> 
     for product in products:
         direct = by_article.get(product.article_number, set())
         shared = by_model.get(product.model_code, set()) if product.model_code else set()
+        # Inherited from a sibling variant: only what the viewer may see (the query filtered it).
+        heirs = set(inherited.get(product.article_number, {})) & visible
         thumb = min(direct & ready, default=None) or min(shared & ready, default=None)
-        media[product.article_number] = ProductMedia(len(direct | shared), thumb)
+        thumb = thumb or min(heirs & ready, default=None)
+        media[product.article_number] = ProductMedia(len(direct | shared | heirs), thumb)
     return media
 
 
@@ -143,8 +155,12 @@ class ProductDetail:
     product: Product
     siblings: list[Product]
     assets: Page[Asset]
-    # Per asset id: "article" when linked to this article number, "model" when through the model code.
+    # Per asset id: "article" when linked to this article number, "model" when through the model code,
+    # "inherited" when it serves this variant for a sibling (``inherited_from`` names the sibling).
     link_kind: dict[int, str] = field(default_factory=dict)
+    inherited_from: dict[int, str] = field(default_factory=dict)
+    # The name and description in the viewer's language where the product has them.
+    text: ProductText | None = None
 
 
 def get_product(session: Session, article_number: str) -> Product:
@@ -156,10 +172,18 @@ def get_product(session: Session, article_number: str) -> Product:
 
 
 def product_detail(
-    session: Session, viewer: Viewer, article_number: str, *, page: int = 1, size: int = 48
+    session: Session,
+    viewer: Viewer,
+    article_number: str,
+    *,
+    page: int = 1,
+    size: int = 48,
+    languages: Sequence[str] = (),
+    default_language: str = "en",
 ) -> ProductDetail:
-    """The product, the other variants of its model and the assets the viewer may see (direct links and
-    model-code links alike)."""
+    """The product, the other variants of its model and the assets the viewer may see (direct links,
+    model-code links and assets inherited from sibling variants), its text in the first of ``languages``
+    it has."""
     product = get_product(session, article_number)
     siblings: list[Product] = []
     if product.model_code:
@@ -172,7 +196,15 @@ def product_detail(
         )
     assets = asset_service.list_assets(session, viewer, page=page, size=size, article_number=article_number)
     kinds: dict[int, str] = {}
+    inherited = variants.inherited_for_article(session, product.article_number)
+    sources: dict[int, str] = {}
     for asset in assets.items:
         direct = any(link.article_number == product.article_number for link in asset.links)
-        kinds[asset.id] = "article" if direct else "model"
-    return ProductDetail(product, siblings, assets, kinds)
+        shared = any(link.model_code and link.model_code == product.model_code for link in asset.links)
+        if direct or shared or asset.id not in inherited:
+            kinds[asset.id] = "article" if direct else "model"
+        else:
+            kinds[asset.id] = "inherited"
+            sources[asset.id] = inherited[asset.id]
+    text = display_text(product.name, product.description, product.translations, languages, default_language)
+    return ProductDetail(product, siblings, assets, kinds, sources, text)

@@ -20,6 +20,8 @@ from sqlalchemy.orm.util import identity_key
 
 from models import Asset, AssetProduct, LinkSource, Product
 from portal.errors import NotFound, ValidationError
+from portal.services.catalog import variants
+from portal.services.search import sync as search_sync
 from portal.settings import DEFAULT_FILENAME_PATTERN
 
 log = logging.getLogger(__name__)
@@ -90,14 +92,9 @@ def filename_keys(filename: str, pattern: str) -> list[str]:
 
 
 def _chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
-    chunk: list[T] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    values = list(items)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def filename_form(article_number: str, replacement: str = DEFAULT_SLASH_REPLACEMENT) -> str:
@@ -205,6 +202,8 @@ def _announce(
     from portal.services.distribution import webhooks
 
     webhooks.emit_links_changed(session, change, asset_ids, articles, models)
+    # The sibling variants' assets too: what they serve by inheritance depends on this link.
+    search_sync.assets_changed(session, variants.sibling_assets(session, articles, models) - set(asset_ids))
 
 
 def _ensure_link(
@@ -226,9 +225,8 @@ def _ensure_link(
     return link
 
 
-def _flush_if_attached(session: Session, asset: Asset) -> None:
-    # Callers read link ids right away; a transient asset (not added yet) is saved with its links later.
-    if asset in session:
+def _flush_if_attached(session: Session, asset: Asset) -> None:  # callers read link ids right away
+    if asset in session:  # a transient asset (not added yet) is saved with its links later
         session.flush()
 
 
@@ -365,7 +363,8 @@ def products_for_asset(session: Session, asset_id: int) -> list[Product]:
 
 
 def asset_ids_for_article(session: Session, article_number: str) -> Select[Any]:
-    """A select of ``Asset.id`` linked to the article directly or through its model code."""
+    """A select of ``Asset.id`` linked to the article directly or through its model code, or inherited
+    from a sibling variant (``variants``)."""
     number = _clean_key(article_number)
     row = session.execute(
         select(Product.article_number, Product.model_code).where(Product.article_number == number)
@@ -381,7 +380,9 @@ def asset_ids_for_article(session: Session, article_number: str) -> Select[Any]:
     condition: ColumnElement[bool] = AssetProduct.article_number.in_(sorted({number, canonical}))
     if model:
         condition = or_(condition, AssetProduct.model_code == model)
-    return select(Asset.id).where(Asset.id.in_(select(AssetProduct.asset_id).where(condition)))
+    linked: ColumnElement[bool] = Asset.id.in_(select(AssetProduct.asset_id).where(condition))
+    inherited = variants.inherited_for_article(session, canonical) if row is not None else {}
+    return select(Asset.id).where(or_(linked, Asset.id.in_(sorted(inherited))) if inherited else linked)
 
 
 def article_numbers_for_asset(session: Session, asset_id: int) -> list[str]:

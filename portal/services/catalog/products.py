@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from models import Product
 from models.db import Database
 from portal.errors import ValidationError
-from portal.services.catalog import linking
+from portal.services.catalog import linking, product_locales
 from portal.services.catalog.product_files import (
     CENT,
     PROBLEM_KEY,
@@ -30,8 +30,7 @@ from portal.services.catalog.product_files import (
 from portal.services.search import sync as search_sync
 
 BATCH_SIZE = 500
-# Keys that ``product_to_dict`` (and the GET answer built on it) adds: a client that PUTs back what it got
-# must not turn them into attributes.
+# Keys ``product_to_dict`` (and the GET answer) adds: what a client PUTs back must not become attributes.
 READ_ONLY_KEYS = frozenset({"id", "created_at", "updated_at", "assets", "asset_count", "links"})
 # Column lengths: an over-long value is a rejected row, never a database error that loses the batch.
 TEXT_LIMITS = {"model_code": 128, "name": 300, "variant": 200, "category": 200, "product_type": 200}
@@ -180,7 +179,10 @@ def normalise_product(raw: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError(str(raw[PROBLEM_KEY]))
     fields: dict[str, Any] = {}
     extras: dict[str, Any] = {}
+    translations: dict[str, dict[str, str | None]] = {}
     for key, value in raw.items():
+        if product_locales.collect(key, value, translations):  # name@de, name-de_DE, "translations"
+            continue
         canon = canonical_field(key)
         if canon is not None:
             if canon in fields and fields[canon] not in (None, "") and value not in (None, ""):
@@ -205,6 +207,8 @@ def normalise_product(raw: dict[str, Any]) -> dict[str, Any]:
         data["currency"] = currency
     if "attributes" in fields or extras:
         data["attributes"] = _attributes(fields.get("attributes"), extras)
+    if translations:
+        data["translations"] = translations  # merged into the stored ones (``_apply``, ``_new_row``)
     return data
 
 
@@ -215,14 +219,17 @@ def _apply(product: Product, data: dict[str, Any]) -> bool:
     """Set what differs; True when anything did (otherwise updated_at stays as it was)."""
     changed = False
     for name, value in data.items():
+        if name == "translations":
+            value = product_locales.merged(product.translations, value)
         if getattr(product, name) != value:
             setattr(product, name, value)
             changed = True
     return changed
 
 
-def _new_product(data: dict[str, Any]) -> Product:
-    return Product(**{**NEW_PRODUCT, "attributes": {}, **data})
+def _new_row(data: dict[str, Any]) -> dict[str, Any]:
+    translations = product_locales.merged({}, data.get("translations") or {})
+    return {**NEW_PRODUCT, "attributes": {}, **data, "translations": translations}
 
 
 def upsert_product(
@@ -255,7 +262,7 @@ def upsert_product(
     created = product is None
     old_model = None if product is None else product.model_code
     if product is None:
-        product = _new_product(clean)
+        product = Product(**_new_row(clean))
         session.add(product)
     else:
         _apply(product, clean)
@@ -272,6 +279,7 @@ def product_to_dict(product: Product) -> dict[str, Any]:
     """JSON-ready representation (price as a string with two decimals, timestamps ISO 8601)."""
     data: dict[str, Any] = {name: getattr(product, name) for name in PLAIN_FIELDS}
     data["attributes"] = dict(product.attributes or {})
+    data["translations"] = dict(product.translations or {})
     data["price"] = None if product.price is None else str(Decimal(product.price).quantize(CENT))
     for name in ("created_at", "updated_at"):
         stamp = getattr(product, name)
@@ -283,7 +291,6 @@ def product_to_dict(product: Product) -> dict[str, Any]:
 
 
 def _raw_article(raw: dict[str, Any]) -> str | None:
-    """The row's article number as written, for the report of a rejected row."""
     given = [str(v).strip() for k, v in raw.items() if canonical_field(k) == "article_number" and v]
     return next((text[:100] for text in given if text), None)
 
@@ -363,7 +370,7 @@ def _upsert_batch(session: Session, rows: list[dict[str, Any]], replacement: str
     for data in rows:
         product = existing.get(data["article_number"])
         if product is None:
-            new_rows.append({**NEW_PRODUCT, "attributes": {}, **data})
+            new_rows.append(_new_row(data))
             if data.get("model_code"):
                 new_models.add(data["model_code"])
             continue

@@ -24,6 +24,7 @@ from models import Asset, AssetProduct, Product
 from models.base import utcnow
 from portal.errors import ValidationError
 from portal.runtime import Runtime
+from portal.services.catalog import variants
 from portal.services.governance.policy import Viewer, can_view, in_rights, is_released, may_know
 
 T = TypeVar("T")
@@ -177,15 +178,32 @@ def resolve_lines(
     links = _links(
         session, {k for _r, keys in planned for k in keys[0]}, {k for _r, keys in planned for k in keys[1]}
     )
-    assets = _assets_by_id(session, {a for ids in links.values() for a in ids})
+    # Variant inheritance: a line naming one variant also gets what its siblings' assets serve it.
+    named = {r.article_number for r, keys in planned if r.article_number and keys[0] == [r.article_number]}
+    inherited = variants.inherited_for_articles(session, {n for n in named if n})
+    wanted = {a for ids in links.values() for a in ids} | {a for ids in inherited.values() for a in ids}
+    assets = _assets_by_id(session, wanted)
     out = []
     for result, (articles, models) in planned:
         if result.status != "pending":
             out.append(result)
             continue
         ids = sorted({a for key in [*articles, *(("m", m) for m in models)] for a in links.get(key, ())})
-        out.append(_classify(result, viewer, [assets[i] for i in ids if i in assets], now))
+        heirs = {} if articles != [result.article_number] else inherited.get(articles[0], {})
+        heirs = {a: source for a, source in heirs.items() if a not in ids}
+        every = [assets[i] for i in [*ids, *sorted(heirs)] if i in assets]
+        out.append(_inherited_note(_classify(result, viewer, every, now), heirs))
     return out
+
+
+def _inherited_note(result: LineResult, heirs: dict[int, str]) -> LineResult:
+    """Say in the report line which delivered assets are inherited from a sibling variant."""
+    sources = sorted({heirs[a] for a, _v in result.assets if a in heirs})
+    if result.status == "found" and sources:
+        count = sum(1 for a, _v in result.assets if a in heirs)
+        note = variants.inherited_note(", ".join(sources))
+        result.message = f"{len(result.assets)} asset(s), {count} {note}"
+    return result
 
 
 Keys = tuple[list[str], list[str]]  # article numbers, model codes

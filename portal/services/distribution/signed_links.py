@@ -22,13 +22,15 @@ from models import Asset, Package, PackageFile, Role
 from models.base import utcnow
 from portal.errors import NotFound
 from portal.runtime import Runtime
+from portal.services.catalog import variants
 from portal.services.distribution import custom_columns, packages
 from portal.services.distribution.renditions import Delivery
 from portal.services.governance.policy import Viewer, can_download, in_rights, is_released
 
 _SALT = "assetport-download"
 EXPIRED = "expired"  # a finished package past its expiry whose file was removed by ``purge_expired``
-LINK_COLUMNS = ("line", "article_number", "file", "preset", "size", "sha256", "url", "expires_at")
+# "note": "inherited from <article number>" for a file a sibling variant's asset serves (variant inheritance).
+LINK_COLUMNS = ("line", "article_number", "file", "preset", "size", "sha256", "url", "expires_at", "note")
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,9 @@ def link_rows(session: Session, rt: Runtime, package: Package, base_url: str) ->
             select(PackageFile).where(PackageFile.package_id == package.id).order_by(PackageFile.id)
         )
     )
+    inherited = variants.inherited_for_articles(
+        session, {f.article_number for f in files if f.article_number}
+    )
     root = base_url.rstrip("/")
     viewer = Viewer(package.created_by_id, Role(package.viewer_role))
     specs = custom_columns.export_fields(session, viewer)
@@ -120,6 +125,7 @@ def link_rows(session: Session, rt: Runtime, package: Package, base_url: str) ->
             "expires_at": expires,
             # Custom field values the package's creator may see, one ``cf.<key>`` column each.
             **dict(zip(names, cells.get(f.asset_id, [""] * len(names)), strict=True)),
+            "note": _note(inherited.get(f.article_number or "", {}).get(f.asset_id)),
         }
         for f in files
     ]
@@ -128,6 +134,10 @@ def link_rows(session: Session, rt: Runtime, package: Package, base_url: str) ->
 def _columns(rows: list[dict[str, Any]]) -> list[str]:
     """The link table's columns: the fixed ones, then the custom field columns of its rows."""
     return [*LINK_COLUMNS, *(k for k in (rows[0] if rows else {}) if k not in LINK_COLUMNS)]
+
+
+def _note(source: str | None) -> str:
+    return variants.inherited_note(source) if source else ""
 
 
 def links_csv(rows: list[dict[str, Any]]) -> bytes:

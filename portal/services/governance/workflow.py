@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import Asset, AssetProduct, AssetStatus, Database, Product, Role, User
 from models.base import utcnow
 from portal.errors import Conflict, PermissionDenied, PortalError, ValidationError
+from portal.services.catalog import variants
 from portal.services.catalog.assets import get_asset
 from portal.services.catalog.custom_values import require_complete
 from portal.services.distribution import renditions, webhooks
@@ -112,6 +113,7 @@ def transition(
         **{"from": before, "to": rule.target.value},
     )
     search_sync.assets_changed(session, [asset.id])
+    variants.status_changed(session, asset.id, before, asset.status)  # what its sibling variants inherit
     webhooks.emit_for_transition(session, rule.action, asset.id)
     if rule.action == "submit":
         notify_events.asset_submitted(session, asset, viewer.user_id)
