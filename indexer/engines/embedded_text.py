@@ -28,16 +28,9 @@ from indexer.analysis import (
     current,
     normalize_article,
 )
-from indexer.engines.embedded_analysis import TOKENIZER, Analyzers, stem_field
+from indexer.engines.embedded_analysis import TOKENIZER, Analyzers, DocFields, doc_fields, stem_field
 from indexer.engines.embedded_match import EXACT, FUZZY, PREFIX, STEM, Expanded
-from indexer.schema import (
-    ARTICLE_FIELDS,
-    EXACT_ARTICLE_BOOST,
-    TEXT_FIELDS,
-    is_facet_field,
-    keyword_values,
-    text_values,
-)
+from indexer.schema import EXACT_ARTICLE_BOOST, TEXT_FIELDS
 
 EXACT_FIELD = "article_keys"
 # Every keyword value of a document as one raw term ``<field>\x1f<value>``: the filters (and the permission's
@@ -123,31 +116,27 @@ class TextIndex:
         """The distinct words of a text, as indexed."""
         return self.analyzers.words(text)
 
-    def document(self, doc: Mapping[str, Any]) -> tantivy.Document:
-        """The tantivy document of a search document."""
+    def document(self, doc: Mapping[str, Any], fields: DocFields | None = None) -> tantivy.Document:
+        """The tantivy document of a search document (``fields``: its ``doc_fields``, when known)."""
+        fields = fields or doc_fields(doc)
         out = tantivy.Document()
         out.add_integer("id", int(doc["id"]))
-        fields = self._fields
-        stems = [(lang, stem_field("", lang)) for lang in self.analyzers.stems]
-        for name, _ in TEXT_FIELDS:
-            values = text_values(doc, name)
+        known = self._fields
+        suffixes = [stem_field("", lang) for lang in self.analyzers.stems]
+        for name, values in fields.texts.items():
             if not values:
                 continue
-            for field in (name, *(name + suffix for _, suffix in stems)):
-                if field in fields:
+            for field in (name, *(name + suffix for suffix in suffixes)):
+                if field in known:
                     for value in values:
                         out.add_text(field, value)
-        if EXACT_FIELD in fields:
-            for name in ARTICLE_FIELDS:
-                for value in keyword_values(doc.get(name)):
-                    key = normalize_article(value)
-                    if key:
-                        out.add_text(EXACT_FIELD, key)
-        if FILTER_FIELD in fields:
-            for name, value in doc.items():
-                if value is not None and value != [] and is_facet_field(name):
-                    for item in dict.fromkeys(keyword_values(value)):
-                        out.add_text(FILTER_FIELD, filter_term(name, item))
+        if EXACT_FIELD in known:
+            for key in fields.articles:
+                out.add_text(EXACT_FIELD, key)
+        if FILTER_FIELD in known:
+            for name, values in fields.keywords.items():
+                for value in values:
+                    out.add_text(FILTER_FIELD, filter_term(name, value))
         return out
 
     def filter_query(self, filters: Mapping[str, Sequence[str]]) -> tantivy.Query | None:
@@ -350,14 +339,14 @@ class TextWriter:
         self._writer = writer
         self._owner = owner
 
-    def put(self, doc: Mapping[str, Any]) -> None:
+    def put(self, doc: Mapping[str, Any], fields: DocFields | None = None) -> None:
         """Add or replace the document with this id (a delete and an add in the same commit)."""
         self._writer.delete_documents_by_term("id", int(doc["id"]))
-        self._writer.add_document(self._owner.document(doc))
+        self._writer.add_document(self._owner.document(doc, fields))
 
-    def add(self, doc: Mapping[str, Any]) -> None:
+    def add(self, doc: Mapping[str, Any], fields: DocFields | None = None) -> None:
         """Add a document known to be new (a fresh index)."""
-        self._writer.add_document(self._owner.document(doc))
+        self._writer.add_document(self._owner.document(doc, fields))
 
     def delete(self, asset_id: int) -> None:
         """Delete the document with this id, if any."""
