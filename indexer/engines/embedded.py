@@ -182,6 +182,11 @@ class EmbeddedEngine:
         """Number of documents."""
         return self._snapshot().count()
 
+    def set_synonyms(self, rules: Sequence[str]) -> bool:
+        """Nothing to compile: this engine applies the synonym list's expansions at query time
+        (``PortalQuery.synonyms``, see ``plan``). Always False (nothing changed in the index)."""
+        return False
+
     def refresh(self) -> None:
         """Pick up the writer's latest state now."""
         with self._lock:

@@ -10,9 +10,9 @@ from typing import Any
 import tantivy
 
 from indexer.analysis import (
+    ARTICLE_KEY_PREFIX,
     STEMMERS,
     Analysis,
-    ARTICLE_KEY_PREFIX,
     article_fragment,
     current,
     normalize_article,

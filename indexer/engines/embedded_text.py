@@ -26,7 +26,6 @@ from indexer.analysis import (
     STEM_WEIGHT,
     Analysis,
     current,
-    normalize_article,
 )
 from indexer.engines.embedded_analysis import TOKENIZER, Analyzers, DocFields, doc_fields, stem_field
 from indexer.engines.embedded_match import EXACT, FUZZY, PREFIX, STEM, Expanded
@@ -146,7 +145,10 @@ class TextIndex:
             return None
         q = tantivy.Query
         musts = [
-            (tantivy.Occur.Must, q.term_set_query(self.schema, FILTER_FIELD, [filter_term(name, v) for v in values]))
+            (
+                tantivy.Occur.Must,
+                q.term_set_query(self.schema, FILTER_FIELD, [filter_term(name, v) for v in values]),
+            )
             for name, values in sorted(filters.items())
         ]
         return q.const_score_query(q.boolean_query(musts), 0.0)
