@@ -1,8 +1,10 @@
 """The managed synonym list: admins add, remove, import and export rules; searches use their expansions.
 
 Rules are kept as written (``hoodie, sweatshirt`` two-way, ``beverage => juice, wine`` one-way) and parsed
-by ``indexer.synonyms``; both engines apply them at query time, so an edit needs no reindex. Each process
-remembers the expansions for ``CACHE_SECONDS`` (an edit is seen at once by the process that made it).
+by ``indexer.synonyms``; both engines apply them at query time, so an edit needs no reindex: the embedded
+engine takes the expansions with each query, OpenSearch its ``synonym_graph`` search analysers, which an
+edit updates through the outbox (``APPLY_TASK``: close, update, open). Each process remembers the
+expansions for ``CACHE_SECONDS`` (an edit is seen at once by the process that made it).
 """
 
 from __future__ import annotations
