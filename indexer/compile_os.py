@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from indexer.analysis import Analysis, current
+from indexer.compile_synonyms import SynonymGraph
 from indexer.compile_text import TEXT_SUBFIELD, analysis_settings, text_mapping, text_query
 from indexer.query import PortalQuery, effective_sort, split_filters
 from indexer.schema import (
@@ -73,13 +74,16 @@ def _bool_filter(clauses: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _main_query(
-    q: PortalQuery, vector: Sequence[float] | None, analysis: Analysis | None = None
+    q: PortalQuery,
+    vector: Sequence[float] | None,
+    analysis: Analysis | None = None,
+    graph: SynonymGraph | None = None,
 ) -> dict[str, Any]:
     query_filters, _ = split_filters(q)
     filters = permission_filters(q) + [terms_filter(k, v) for k, v in query_filters.items()]
     clause: dict[str, Any] = {"filter": filters}
     if q.text:
-        words = text_query(q.text, q.synonyms, q.relaxed, analysis or current())
+        words = text_query(q.text, q.synonyms, q.relaxed, analysis or current(), graph)
         clause["must"] = [words if words is not None else {"match_none": {}}]
     if q.similar_to is not None:
         clause["must_not"] = [{"term": {"id": q.similar_to}}]
@@ -137,13 +141,15 @@ def to_opensearch(
     size: int | None = None,
     with_aggregations: bool = True,
     analysis: Analysis | None = None,
+    synonym_graph: SynonymGraph | None = None,
 ) -> dict[str, Any]:
     """The request body for ``q``.
 
     ``vector`` is the query vector of a ``similar_to`` query (the caller looks it up); ``q.vector`` is used
     otherwise. ``search_after`` (the previous page's last sort values) replaces ``from`` for deep paging;
     ``offset``/``size`` override the page window; ``with_aggregations=False`` leaves out facets;
-    ``analysis``: the instance's languages (from the environment by default).
+    ``analysis``: the instance's languages (from the environment by default); ``synonym_graph``: the index
+    applies the synonym list at query time (else ``q.synonyms`` are per-word alternatives).
     """
     if q.text and q.has_vector:
         raise ValueError("text and vector are searched separately and fused (indexer.fusion.hybrid_search)")
@@ -151,7 +157,7 @@ def to_opensearch(
         raise ValueError("a similar_to query needs the asset's vector")
     query_vector = vector if vector is not None else q.vector
     body: dict[str, Any] = {
-        "query": _main_query(q, query_vector, analysis),
+        "query": _main_query(q, query_vector, analysis, synonym_graph),
         "sort": sort_clause(q),
         "size": q.size if size is None else size,
         "track_total_hits": True,
@@ -169,11 +175,17 @@ def to_opensearch(
     return body
 
 
-def index_settings(shards: int = 1, knn: bool = False, analysis: Analysis | None = None) -> dict[str, Any]:
-    """Index settings: the analysers of ``indexer.compile_text`` for the instance's languages."""
+def index_settings(
+    shards: int = 1,
+    knn: bool = False,
+    analysis: Analysis | None = None,
+    synonyms: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Index settings: the analysers of ``indexer.compile_text`` for the instance's languages (``synonyms``:
+    the synonym list's lines, compiled into the search-time ``synonym_graph``)."""
     settings: dict[str, Any] = {
         "number_of_shards": shards,
-        "analysis": analysis_settings(analysis or current()),
+        "analysis": analysis_settings(analysis or current(), synonyms),
     }
     if knn:
         settings["index"] = {"knn": True}

@@ -29,6 +29,7 @@ from indexer.analysis import (
     fuzzy_distance,
     min_should_match,
 )
+from indexer.compile_synonyms import SynonymGraph, synonym_analysis, synonym_analyzer
 from indexer.schema import ARTICLE_FIELDS, EXACT_ARTICLE_BOOST, KEYWORD_FIELDS, TEXT_FIELDS, TOKEN_PATTERN
 
 ANALYZER = "portal_text"
@@ -66,12 +67,26 @@ def _match(words: str, fields: list[str], **extra: Any) -> dict[str, Any]:
     return {"multi_match": {"query": words, "type": "most_fields", "fields": fields, **extra}}
 
 
-def _word_clause(word: str, last: bool, alternatives: Sequence[str], analysis: Analysis) -> dict[str, Any]:
+def _synonym_clauses(phrase: str, analysis: Analysis) -> list[dict[str, Any]]:
+    """The words of ``phrase`` through the index's synonym graph (exact words and stems), ranked like an
+    alternative of the per-word fallback."""
+    out = [_match(phrase, text_fields(), operator="and", analyzer=synonym_analyzer())]
+    for lang in analysis.languages:
+        fields = text_fields(STEM_WEIGHT, language=lang)
+        out.append(_match(phrase, fields, operator="and", analyzer=synonym_analyzer(lang)))
+    return out
+
+
+def _word_clause(
+    word: str, last: bool, alternatives: Sequence[str], analysis: Analysis, graph: bool = False
+) -> dict[str, Any]:
     shoulds: list[dict[str, Any]] = []
     for phrase in (word, *alternatives):
         shoulds.append(_match(phrase, text_fields(), operator="and"))
         for lang in analysis.languages:
             shoulds.append(_match(phrase, text_fields(STEM_WEIGHT, language=lang), operator="and"))
+    if graph:
+        shoulds.extend(_synonym_clauses(word, analysis))
     if last and len(word) >= PREFIX_MIN:
         shoulds.append(
             {"multi_match": {"query": word, "type": "bool_prefix", "fields": text_fields(PREFIX_WEIGHT)}}
@@ -93,15 +108,42 @@ def synonyms_of(word: str, synonyms: Mapping[str, Sequence[str]]) -> tuple[str, 
     return ()
 
 
+def _unit_clauses(words: list[str], analysis: Analysis, graph: SynonymGraph) -> list[dict[str, Any]]:
+    """Per unit of the query (a word, or a multi-word synonym term) its clause, synonyms from the index."""
+    units = graph.units(words)
+    clauses = []
+    for number, unit in enumerate(units):
+        last = number == len(units) - 1
+        if len(unit) == 1:
+            clauses.append(_word_clause(unit[0], last, (), analysis, graph=True))
+            continue
+        # A multi-word term: its words as usual (all of them), or what the term stands for.
+        each = [_word_clause(w, last and i == len(unit) - 1, (), analysis) for i, w in enumerate(unit)]
+        shoulds = [{"bool": {"must": each}}, *_synonym_clauses(" ".join(unit), analysis)]
+        clauses.append({"bool": {"should": shoulds, "minimum_should_match": 1}})
+    return clauses
+
+
 def text_query(
-    text: str, synonyms: Mapping[str, Sequence[str]], relaxed: bool, analysis: Analysis
+    text: str,
+    synonyms: Mapping[str, Sequence[str]],
+    relaxed: bool,
+    analysis: Analysis,
+    graph: SynonymGraph | None = None,
 ) -> dict[str, Any] | None:
-    """The query clause of a text: its words (all, or most when ``relaxed``) or an article-number fragment."""
+    """The query clause of a text: its words (all, or most when ``relaxed``) or an article-number fragment.
+
+    ``graph``: the index applies the synonym list at query time (``indexer.compile_synonyms``), so
+    ``synonyms`` is not needed; without it, each word's synonyms from ``synonyms`` are its alternatives.
+    """
     words = query_words(text)
-    clauses = [
-        _word_clause(word, i == len(words) - 1, synonyms_of(word, synonyms), analysis)
-        for i, word in enumerate(words)
-    ]
+    if graph is not None:
+        clauses = _unit_clauses(words, analysis, graph)
+    else:
+        clauses = [
+            _word_clause(word, i == len(words) - 1, synonyms_of(word, synonyms), analysis)
+            for i, word in enumerate(words)
+        ]
     options: list[dict[str, Any]] = []
     if clauses and (not relaxed or len(clauses) < 2):
         options.append({"bool": {"must": clauses}})
@@ -123,8 +165,9 @@ def text_query(
     return {"bool": {"should": options, "minimum_should_match": 1}}
 
 
-def analysis_settings(analysis: Analysis) -> dict[str, Any]:
-    """The ``analysis`` index settings: exact words, stems per language, the article-number normalizer."""
+def analysis_settings(analysis: Analysis, synonyms: Sequence[str] | None = None) -> dict[str, Any]:
+    """The ``analysis`` index settings: exact words, stems per language, the article-number normalizer, and
+    with ``synonyms`` (the list's lines, see ``indexer.compile_synonyms``) the search-time synonym graph."""
     analyzers: dict[str, Any] = {
         ANALYZER: {"type": "custom", "tokenizer": "portal_words", "filter": ["lowercase", "asciifolding"]}
     }
@@ -136,7 +179,7 @@ def analysis_settings(analysis: Analysis) -> dict[str, Any]:
             "tokenizer": "portal_words",
             "filter": ["lowercase", f"portal_stem_{lang}", "asciifolding"],
         }
-    return {
+    out: dict[str, Any] = {
         "tokenizer": {"portal_words": {"type": "pattern", "pattern": TOKEN_PATTERN, "group": 0}},
         "char_filter": {
             "portal_separators": {"type": "pattern_replace", "pattern": r"[^\p{L}\p{N}]+", "replacement": ""}
@@ -151,6 +194,11 @@ def analysis_settings(analysis: Analysis) -> dict[str, Any]:
         "filter": filters,
         "analyzer": analyzers,
     }
+    if synonyms is not None:
+        extra = synonym_analysis(synonyms, analysis)
+        out["filter"].update(extra["filter"])
+        out["analyzer"].update(extra["analyzer"])
+    return out
 
 
 def text_mapping(name: str, analysis: Analysis, keyword: bool) -> dict[str, Any]:

@@ -6,6 +6,7 @@ searched as text and with what weight, how a title sorts and how an attribute na
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -123,8 +124,10 @@ def is_staff_field(name: str) -> bool:
     return name.startswith(STAFF_PREFIX) and is_custom_field_name(name)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_facet_field(name: str) -> bool:
-    """True when ``name`` may be filtered and faceted on."""
+    """True when ``name`` may be filtered and faceted on (asked for every field of every document indexed:
+    remembered)."""
     return name in FACET_FIELDS or is_attr_field(name) or is_custom_field_name(name)
 
 
@@ -221,8 +224,10 @@ def keyword_values(value: Any) -> list[str]:
     """A keyword field's value as a list of non-empty strings (None -> [], scalar -> [scalar])."""
     if value is None:
         return []
+    if type(value) is str:  # the common case, without the generic conversion below
+        return [value] if value else []
     items = value if isinstance(value, list | tuple) else [value]
-    return [str(v) for v in items if v is not None and str(v) != ""]
+    return [text for text in (str(v) for v in items if v is not None) if text != ""]
 
 
 def prepare_document(doc: Mapping[str, Any]) -> dict[str, Any]:

@@ -187,9 +187,11 @@ def notify_rights_cmd() -> None:
 def reindex() -> None:
     """Rebuild the search index from the database and swap it in (searches go on meanwhile)."""
     from indexer.sync import rebuild_all
+    from portal.jobs.search import apply_synonyms
     from portal.services.vision.store import index_vector_loader
 
     with runtime() as rt, tqdm(desc="reindex", unit=" assets", file=sys.stderr) as bar:
+        apply_synonyms(rt)  # the new index compiles the synonym list (OpenSearch)
 
         def progress(done: int, total: int) -> None:
             bar.total = total

@@ -38,6 +38,11 @@ class SearchEngine(Protocol):
         """Make the latest changes visible to this handle's searches."""
         ...
 
+    def set_synonyms(self, rules: Sequence[str]) -> bool:
+        """Take the managed synonym list (rule texts, ``indexer.synonyms``) into the index where the engine
+        compiles it (OpenSearch: the search-time ``synonym_graph``); True when the index changed."""
+        ...
+
     def close(self) -> None:
         """Release files, locks and connections."""
         ...

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from indexer.analysis import Analysis
 from indexer.engines import embedded_store as store
-from indexer.engines.embedded_analysis import Analyzers
+from indexer.engines.embedded_analysis import Analyzers, doc_fields
 from indexer.engines.embedded_build import ColumnsBuilder, empty_columns
 from indexer.engines.embedded_columns import Columns, load_columns, unit_vector
 from indexer.engines.embedded_match import Expanded, expand
@@ -182,6 +182,11 @@ class EmbeddedEngine:
         """Number of documents."""
         return self._snapshot().count()
 
+    def set_synonyms(self, rules: Sequence[str]) -> bool:
+        """Nothing to compile: this engine applies the synonym list's expansions at query time
+        (``PortalQuery.synonyms``, see ``plan``). Always False (nothing changed in the index)."""
+        return False
+
     def refresh(self) -> None:
         """Pick up the writer's latest state now."""
         with self._lock:
@@ -293,12 +298,13 @@ class EmbeddedEngine:
             try:
                 for raw in docs:
                     doc = prepare_document(raw)
+                    fields = doc_fields(doc)  # read once, for the text index and the columns
                     if doc["id"] in seen:
-                        writer.put(doc)
+                        writer.put(doc, fields)
                     else:
-                        writer.add(doc)
+                        writer.add(doc, fields)
                         seen.add(doc["id"])
-                    builder.add(doc)
+                    builder.add(doc, fields=fields)
                 writer.commit()
                 builder.finish()
                 state = store.State("base-000000", "tail-000000.jsonl", 0, 0, builder.dim)

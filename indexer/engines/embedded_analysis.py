@@ -4,21 +4,29 @@ language, the postings keys of a document and the plan of a query."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import tantivy
 
 from indexer.analysis import (
+    ARTICLE_KEY_PREFIX,
     STEMMERS,
     Analysis,
     article_fragment,
-    article_key,
     current,
     normalize_article,
     stem_key,
 )
 from indexer.engines.embedded_match import QueryWord, TextPlan
-from indexer.schema import ARTICLE_FIELDS, TEXT_FIELDS, TOKEN_PATTERN, keyword_values, text_values
+from indexer.schema import (
+    ARTICLE_FIELDS,
+    TEXT_FIELDS,
+    TOKEN_PATTERN,
+    is_facet_field,
+    keyword_values,
+    text_values,
+)
 
 TOKENIZER = "portal_text"
 
@@ -36,6 +44,36 @@ def stem_analyzer(language: str) -> tantivy.TextAnalyzer:
     )
     stemmer = tantivy.Filter.stemmer(STEMMERS[language].lower())
     return builder.filter(stemmer).filter(tantivy.Filter.ascii_fold()).build()
+
+
+@dataclass(frozen=True)
+class DocFields:
+    """What the embedded engine reads from one search document, worked out once per document and shared by
+    the tantivy document and the columns: text values per text field, distinct values per facet field, the
+    normalised article numbers and model codes."""
+
+    texts: dict[str, list[str]]
+    keywords: dict[str, list[str]]
+    articles: list[str]
+
+
+def doc_fields(doc: Mapping[str, Any]) -> DocFields:
+    """The ``DocFields`` of a (prepared) search document."""
+    texts = {name: text_values(doc, name) for name, _ in TEXT_FIELDS}
+    keywords: dict[str, list[str]] = {}
+    for name, value in doc.items():
+        if value is None or value == [] or not is_facet_field(name):
+            continue
+        values = list(dict.fromkeys(keyword_values(value)))
+        if values:
+            keywords[name] = values
+    articles = [
+        key
+        for name in ARTICLE_FIELDS
+        for key in (normalize_article(v) for v in keyword_values(doc.get(name)))
+        if key
+    ]
+    return DocFields(texts, keywords, articles)
 
 
 def stem_field(name: str, language: str) -> str:
@@ -60,16 +98,16 @@ class Analyzers:
         """The postings keys of the stems of a text, every language."""
         return [stem_key(lang, s) for lang, a in self.stems.items() for s in dict.fromkeys(a.analyze(text))]
 
-    def doc_terms(self, doc: Mapping[str, Any]) -> dict[str, None]:
-        """Every postings key of a document: exact words, stem keys, normalised article numbers."""
+    def doc_terms(self, doc: Mapping[str, Any], fields: DocFields | None = None) -> dict[str, None]:
+        """Every postings key of a document: exact words, stem keys, normalised article numbers
+        (``fields``: the document's ``doc_fields`` when already worked out)."""
+        fields = fields or doc_fields(doc)
         # Values joined by a space cannot merge into one word.
-        text = " ".join(v for name, _ in TEXT_FIELDS for v in text_values(doc, name))
+        text = " ".join(v for values in fields.texts.values() for v in values)
         terms = dict.fromkeys(self.words(text))
         terms.update(dict.fromkeys(self.stem_keys(text)))
-        for name in ARTICLE_FIELDS:
-            for value in keyword_values(doc.get(name)):
-                if normalize_article(value):
-                    terms[article_key(value)] = None
+        for key in fields.articles:
+            terms[ARTICLE_KEY_PREFIX + key] = None
         return terms
 
     def _synonym_stems(self, synonyms: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:

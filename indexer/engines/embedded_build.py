@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from indexer.engines.embedded_analysis import Analyzers
+from indexer.engines.embedded_analysis import Analyzers, DocFields, doc_fields
 from indexer.engines.embedded_columns import (
     Columns,
     DocSource,
@@ -33,8 +33,6 @@ from indexer.engines.embedded_vectors import build_compact
 from indexer.schema import (
     NAME_SORT_FIELD,
     VECTOR_FIELD,
-    is_facet_field,
-    keyword_values,
     prepare_document,
 )
 
@@ -98,9 +96,15 @@ class ColumnsBuilder:
             self._docs_file = open(directory / "docs.jsonl", "wb")  # noqa: SIM115 - closed in finish()
             self._vec_file = open(directory / "vectors.f32", "wb")  # noqa: SIM115 - closed in finish()
 
-    def add(self, raw: Mapping[str, Any], vector: npt.NDArray[np.float32] | None = None) -> None:
+    def add(
+        self,
+        raw: Mapping[str, Any],
+        vector: npt.NDArray[np.float32] | None = None,
+        fields: DocFields | None = None,
+    ) -> None:
         """Add one document (a later one with the same id replaces it); ``vector`` stands in for a missing
-        ``vector`` field (compaction passes stored unit vectors without a round trip through lists).
+        ``vector`` field (compaction passes stored unit vectors without a round trip through lists);
+        ``fields``: the document's ``doc_fields`` when already worked out.
         """
         doc = prepare_document(raw)
         vector = doc.pop(VECTOR_FIELD, vector)
@@ -110,16 +114,13 @@ class ColumnsBuilder:
         expire = doc.get("rights_expire_at")
         self._expire.append(math.inf if expire is None else float(expire))
         self._names.append(doc[NAME_SORT_FIELD])
-        for name, value in doc.items():
-            if value is None or value == [] or not is_facet_field(name):
-                continue
-            values = dict.fromkeys(keyword_values(value))
-            if values:
-                coded = self._fields.get(name)
-                if coded is None:
-                    coded = self._fields[name] = _Coded()
-                coded.add(row, values)
-        self._words.add(row, self._analyzers.doc_terms(doc))
+        fields = fields or doc_fields(doc)
+        for name, values in fields.keywords.items():
+            coded = self._fields.get(name)
+            if coded is None:
+                coded = self._fields[name] = _Coded()
+            coded.add(row, values)
+        self._words.add(row, self._analyzers.doc_terms(doc, fields))
         self._add_vector(vector)
         stored = {k: v for k, v in doc.items() if k != NAME_SORT_FIELD}
         if self._docs_file is not None:

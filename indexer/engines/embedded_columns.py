@@ -224,7 +224,8 @@ def unit_vector(values: Sequence[float], dim: int | None) -> npt.NDArray[np.floa
         raise ValueError("a vector must be a flat, non-empty list of numbers")
     if dim is not None and len(vec) != dim:
         raise ValueError(f"vector has {len(vec)} dimensions, the index has {dim}")
-    norm = float(np.linalg.norm(vec))
+    # What ``np.linalg.norm`` computes for a flat float vector, without its dispatch overhead.
+    norm = float(np.sqrt(vec.dot(vec)))
     if not math.isfinite(norm) or norm == 0.0:
         raise ValueError("a vector must be finite and not all zeros")
     return vec / norm

@@ -8,7 +8,7 @@ narrow the base set; facet filters apply to hits and to every *other* facet's co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,8 +46,10 @@ class Ranker(Protocol):
         matched: int,
         text_count: int,
         matched_ids: Callable[[], IntArray],
+        filters: Mapping[str, Sequence[str]] | None = None,
     ) -> list[tuple[int, float]]:
-        """The best (id, score) pairs, score descending then id ascending."""
+        """The best (id, score) pairs, score descending then id ascending (``filters``: keyword values every
+        accepted document has, a hint that narrows what the ranker looks at)."""
         ...
 
 
@@ -79,6 +81,18 @@ def permission_mask(cols: Columns, rule: Permission, now: float) -> BoolArray:
     if rule.hide_expired:
         mask &= cols.expire > now
     return mask
+
+
+def pushed_filters(q: PortalQuery) -> dict[str, tuple[str, ...]]:
+    """Keyword values every hit of ``q`` has: its filters and the permission's statuses and visibilities."""
+    out = dict(q.filters)
+    rule = q.permission
+    for name, allowed in (("public_status", rule.statuses), ("visibility", rule.visibilities)):
+        if allowed is not None:
+            mine = set(allowed)
+            # Both must hold: keep the values in both (a filter on the same field narrows the permission).
+            out[name] = tuple(v for v in out[name] if v in mine) if name in out else tuple(allowed)
+    return out
 
 
 def _filter_mask(cols: Columns, name: str, values: Sequence[str]) -> BoolArray:
@@ -247,7 +261,7 @@ def _ranked_by_text(
         return np.concatenate([o.part.cols.ids[o.hits] for o in outcomes]).astype(np.int64)
 
     text_count = sum(o.text_count for o in outcomes)
-    best = ranker.ranked(words, accept, window, total, text_count, matched_ids)
+    best = ranker.ranked(words, accept, window, total, text_count, matched_ids, filters=pushed_filters(q))
     chosen: list[tuple[Columns, int, float | None]] = []
     for asset_id, score in best:
         for outcome in outcomes:

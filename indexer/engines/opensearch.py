@@ -20,6 +20,17 @@ from opensearchpy.exceptions import NotFoundError, TransportError
 
 from indexer.analysis import RELAX_BELOW, Analysis, current
 from indexer.compile_os import MAX_RESULT_WINDOW, index_mapping, index_settings, to_opensearch
+from indexer.compile_synonyms import (
+    SYNONYM_ANALYZER,
+    SYNONYM_FILTER,
+    SynonymGraph,
+    parse_rules,
+    probe_document,
+    probe_query,
+    probe_settings,
+    settings_update,
+    synonym_lines,
+)
 from indexer.compile_text import query_words
 from indexer.errors import SearchError, SearchUnavailable
 from indexer.fusion import hybrid_search
@@ -27,6 +38,8 @@ from indexer.query import FacetValue, PortalQuery, SearchHit, SearchResult, effe
 from indexer.schema import VECTOR_FIELD, prepare_document
 
 BULK_CHUNK = 500
+# How long a process trusts the synonym graph it read from the live index's settings.
+GRAPH_SECONDS = 30.0
 KNN_PLUGIN = "opensearch-knn"
 
 
@@ -45,6 +58,7 @@ class OpenSearchEngine:
         shards: int = 1,
         timeout: float = 30.0,
         analysis: Analysis | None = None,
+        synonyms: Sequence[str] = (),
     ) -> None:
         host_list = [hosts] if isinstance(hosts, str) else list(hosts)
         self.client = client or OpenSearch(
@@ -55,6 +69,10 @@ class OpenSearchEngine:
         self.vector_dimension = vector_dimension
         self.shards = shards
         self._knn: bool | None = None
+        # The synonym list compiled into new indices (``set_synonyms`` updates live ones too).
+        self._synonym_lines = synonym_lines(parse_rules(synonyms))
+        self._graph_ok: bool | None = None  # does the cluster apply synonym_graph in searches (probed once)
+        self._graph: tuple[float, SynonymGraph | None] | None = None  # (read at, graph of the live index)
 
     # --- cluster and index management ----------------------------------------------------------------
 
@@ -79,7 +97,9 @@ class OpenSearchEngine:
         name = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 1_000_000_000:09d}"
         knn = self.knn_supported() and dim is not None
         body = {
-            "settings": index_settings(self.shards, knn=knn, analysis=self.analysis),
+            "settings": index_settings(
+                self.shards, knn=knn, analysis=self.analysis, synonyms=self._synonym_lines
+            ),
             "mappings": index_mapping(dim if knn else None, self.analysis),
         }
         self.client.indices.create(index=name, body=body)
@@ -108,6 +128,69 @@ class OpenSearchEngine:
             if not keep_vectors:
                 doc.pop(VECTOR_FIELD, None)
             yield {"_op_type": "index", "_index": index, "_id": str(doc["id"]), "_source": doc}
+
+    # --- synonyms at query time ----------------------------------------------------------------------
+
+    def set_synonyms(self, rules: Sequence[str]) -> bool:
+        """Compile the managed synonym list (rule texts) into the indices' search-time ``synonym_graph``:
+        new indices get it, live ones are closed, updated and opened (no reindex). True when it changed."""
+        lines = synonym_lines(parse_rules(rules))
+        with _errors():
+            live = self._alias_indices()
+            current = [self._index_synonyms(name) for name in live]
+            if lines == self._synonym_lines and all(found == lines for found in current):
+                return False
+            self._synonym_lines = lines
+            for name, found in zip(live, current, strict=True):
+                if found != lines:
+                    self.client.indices.close(index=name)
+                    try:
+                        self.client.indices.put_settings(index=name, body=settings_update(lines))
+                    finally:
+                        self.client.indices.open(index=name, wait_for_active_shards=1)
+        self._graph = None
+        return True
+
+    def _index_synonyms(self, index: str) -> list[str] | None:
+        """The synonym lines an index was compiled with (None: an index without the search analysers)."""
+        found = self.client.indices.get_settings(index=index)
+        analysis = (((found.get(index) or {}).get("settings") or {}).get("index") or {}).get("analysis") or {}
+        if SYNONYM_ANALYZER not in (analysis.get("analyzer") or {}):
+            return None
+        lines = ((analysis.get("filter") or {}).get(SYNONYM_FILTER) or {}).get("synonyms")
+        return [str(line) for line in lines] if isinstance(lines, list) else None
+
+    def synonym_graph(self) -> SynonymGraph | None:
+        """The synonym graph the live index applies at query time, or None: the index predates it, or the
+        cluster ignores ``synonym_graph`` (then queries carry each word's synonyms as alternatives).
+        Re-read every ``GRAPH_SECONDS`` (another process may have changed the list)."""
+        cached = self._graph
+        if cached is not None and time.monotonic() - cached[0] < GRAPH_SECONDS:
+            return cached[1]
+        graph = None
+        live = self._alias_indices()
+        lines = self._index_synonyms(live[-1]) if live else None
+        if lines is not None and self._graph_supported():
+            graph = SynonymGraph.of_lines(lines)
+        self._graph = (time.monotonic(), graph)
+        return graph
+
+    def _graph_supported(self) -> bool:
+        """Probe once: a throwaway index whose one rule maps a made-up word to another is searched for the
+        first word; a cluster that applies ``synonym_graph`` finds its document."""
+        if self._graph_ok is None:
+            name = f"{self.alias}-synonym-probe-{time.time_ns() % 1_000_000_000:09d}"
+            try:
+                self.client.indices.create(index=name, body=probe_settings())
+                self.client.index(index=name, id="1", body=probe_document(), refresh=True)
+                hits = self.client.search(index=name, body=probe_query())["hits"]["hits"]
+                self._graph_ok = bool(hits)
+            except TransportError:
+                self._graph_ok = False
+            finally:
+                with contextlib.suppress(TransportError):
+                    self.client.indices.delete(index=name, ignore_unavailable=True)
+        return self._graph_ok
 
     # --- the SearchEngine interface ------------------------------------------------------------------
 
@@ -171,10 +254,12 @@ class OpenSearchEngine:
         return [float(v) for v in vector] if vector else None
 
     def _page(self, q: PortalQuery, vector: list[float] | None) -> dict[str, Any]:
+        graph = self.synonym_graph() if q.text else None
         if q.offset + q.size <= MAX_RESULT_WINDOW:
             return dict(
                 self.client.search(
-                    index=self.alias, body=to_opensearch(q, vector=vector, analysis=self.analysis)
+                    index=self.alias,
+                    body=to_opensearch(q, vector=vector, analysis=self.analysis, synonym_graph=graph),
                 )
             )
         # Deep page: walk to the offset with search_after (sort values only), then fetch the page itself.
@@ -189,6 +274,7 @@ class OpenSearchEngine:
                 size=chunk,
                 with_aggregations=False,
                 analysis=self.analysis,
+                synonym_graph=graph,
             )
             if after is None:
                 body["from"] = 0
@@ -203,10 +289,14 @@ class OpenSearchEngine:
             return dict(
                 self.client.search(
                     index=self.alias,
-                    body=to_opensearch(q, vector=vector, size=0, offset=0, analysis=self.analysis),
+                    body=to_opensearch(
+                        q, vector=vector, size=0, offset=0, analysis=self.analysis, synonym_graph=graph
+                    ),
                 )
             )
-        body = to_opensearch(q, vector=vector, search_after=after, analysis=self.analysis)
+        body = to_opensearch(
+            q, vector=vector, search_after=after, analysis=self.analysis, synonym_graph=graph
+        )
         return dict(self.client.search(index=self.alias, body=body))
 
     def _result(self, q: PortalQuery, response: Mapping[str, Any]) -> SearchResult:

@@ -9,6 +9,7 @@ from portal.jobs import outbox
 from portal.jobs.queue import ThreadQueue
 from portal.jobs.registry import task
 from portal.runtime import Runtime
+from portal.services.search import synonyms
 from portal.services.vision.store import index_vector_loader
 
 SYNC_TASK = "search.sync"
@@ -48,7 +49,17 @@ def sync_products(rt: Runtime, article_numbers: list[str], model_codes: list[str
     return sync(rt, ids) if ids else 0
 
 
+@task(synonyms.APPLY_TASK)
+def apply_synonyms(rt: Runtime) -> bool:
+    """Compile the stored synonym list into the index (OpenSearch: close, update the search-time
+    ``synonym_graph`` filter, open; the embedded engine reads the list per query). Idempotent."""
+    with rt.db.session() as session:
+        rules = synonyms.rule_texts(session)
+    return rt.search().set_synonyms(rules)
+
+
 @task("search.rebuild")
 def rebuild(rt: Runtime) -> int:
-    """Build a fresh index of every asset and swap it in."""
+    """Build a fresh index of every asset and swap it in (with the synonym list compiled in)."""
+    apply_synonyms(rt)
     return rebuild_all(rt.search(), rt.db.session, vectors=index_vector_loader(rt.settings))

@@ -1,8 +1,10 @@
 """The managed synonym list: admins add, remove, import and export rules; searches use their expansions.
 
 Rules are kept as written (``hoodie, sweatshirt`` two-way, ``beverage => juice, wine`` one-way) and parsed
-by ``indexer.synonyms``; both engines apply them at query time, so an edit needs no reindex. Each process
-remembers the expansions for ``CACHE_SECONDS`` (an edit is seen at once by the process that made it).
+by ``indexer.synonyms``; both engines apply them at query time, so an edit needs no reindex: the embedded
+engine takes the expansions with each query, OpenSearch its ``synonym_graph`` search analysers, which an
+edit updates through the outbox (``APPLY_TASK``: close, update, open). Each process remembers the
+expansions for ``CACHE_SECONDS`` (an edit is seen at once by the process that made it).
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from indexer.synonyms import Rule, expansions, parse_rule
 from models import Role, SynonymRule
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.runtime import Runtime
+from portal.services import outbox
 from portal.services.governance import audit
 from portal.services.governance.policy import Viewer, require_role
 
 CACHE_KEY = ("search", "synonyms")
+# The outbox task that compiles the list into the search index (OpenSearch: its synonym_graph).
+APPLY_TASK = "search.synonyms"
 CACHE_SECONDS = 60.0
 MAX_RULES = 5000
 MAX_CSV_BYTES = 1024 * 1024
@@ -51,6 +56,7 @@ def add_rule(session: Session, viewer: Viewer, text: str) -> SynonymRule:
     rule = SynonymRule(rule=written)
     session.add(rule)
     session.flush()
+    list_changed(session)
     audit.record(session, "search.synonym_added", actor_id=viewer.user_id, target=written)
     return rule
 
@@ -63,6 +69,7 @@ def delete_rule(session: Session, viewer: Viewer, rule_id: int) -> str:
         raise NotFound("no such synonym rule")
     text = rule.rule
     session.delete(rule)
+    list_changed(session)
     audit.record(session, "search.synonym_removed", actor_id=viewer.user_id, target=text)
     return text
 
@@ -102,6 +109,8 @@ def import_csv(session: Session, viewer: Viewer, data: bytes, replace: bool = Fa
             session.add(SynonymRule(rule=written))
             added += 1
     session.flush()
+    if added or replace:
+        list_changed(session)
     audit.record(
         session, "search.synonyms_imported", actor_id=viewer.user_id, target=f"{added} rules", replace=replace
     )
@@ -117,6 +126,16 @@ def export_csv(session: Session) -> str:
         rule = _parse(row.rule)
         writer.writerow([", ".join(rule.terms), ", ".join(rule.targets)])
     return out.getvalue()
+
+
+def list_changed(session: Session) -> None:
+    """The index must take the list again once this transaction commits (recorded in the outbox)."""
+    outbox.record(session, APPLY_TASK)
+
+
+def rule_texts(session: Session) -> list[str]:
+    """Every stored rule as written, oldest first (the engine compiles them)."""
+    return list(session.scalars(select(SynonymRule.rule).order_by(SynonymRule.id)))
 
 
 def load_expansions(session: Session) -> dict[str, tuple[str, ...]]:
