@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from indexer.documents import CHUNK, KEY_CHUNK, build_documents
 from indexer.engines.base import SearchEngine
+from indexer.meaning import TextEncoder, attach_text_vectors
 from models import Asset, AssetProduct, Product
 
 SessionFactory = Callable[[], Session]
@@ -38,8 +39,12 @@ def sync_assets(
     session_factory: SessionFactory,
     asset_ids: Sequence[int],
     vectors: VectorLoader | None = None,
+    texts: TextEncoder | None = None,
 ) -> SyncReport:
-    """Re-index these assets from the database; ids that no longer exist are deleted from the index."""
+    """Re-index these assets from the database; ids that no longer exist are deleted from the index.
+
+    ``texts`` (the text model) embeds each document's product and metadata text, a batch at a time.
+    """
     wanted = sorted({int(i) for i in asset_ids})
     indexed = deleted = 0
     for start in range(0, len(wanted), CHUNK):
@@ -47,6 +52,8 @@ def sync_assets(
         with session_factory() as session:
             embeddings = vectors(session, chunk) if vectors is not None else None
             docs, missing = build_documents(session, chunk, embeddings)
+        if texts is not None and docs:
+            attach_text_vectors(docs, texts)
         if docs:
             engine.index(docs)
         if missing:
@@ -62,8 +69,10 @@ def rebuild_all(
     batch: int = CHUNK,
     progress: Progress | None = None,
     vectors: VectorLoader | None = None,
+    texts: TextEncoder | None = None,
 ) -> int:
-    """Build a fresh index of every asset and swap it in; returns the number of documents."""
+    """Build a fresh index of every asset and swap it in; returns the number of documents (``texts``: see
+    ``sync_assets``)."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
     with session_factory() as session:
@@ -79,6 +88,8 @@ def rebuild_all(
             with session_factory() as session:
                 embeddings = vectors(session, chunk) if vectors is not None else None
                 docs, _ = build_documents(session, chunk, embeddings)
+            if texts is not None and docs:
+                attach_text_vectors(docs, texts)
             yield from docs
             done += len(docs)
             if progress is not None:

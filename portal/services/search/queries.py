@@ -18,6 +18,7 @@ from portal.errors import ValidationError
 from portal.runtime import Runtime
 from portal.services.governance.policy import STAFF, Viewer
 from portal.services.paging import MAX_ID, parse_paging
+from portal.services.search.meaning import meaning_search, wants_meaning
 from portal.services.search.synonyms import active_expansions
 
 FILTER_PREFIX = "f."
@@ -215,6 +216,8 @@ def run_search(rt: Runtime, viewer: Viewer, params: SearchParams) -> SearchResul
         from portal.services.vision.similar import vision_search
 
         return vision_search(rt, viewer, params, query)
+    if wants_meaning(rt, query):
+        return meaning_search(rt, query)
     return rt.search().search(query)
 
 
