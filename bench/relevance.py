@@ -16,7 +16,7 @@ import csv
 import json
 import math
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,10 +124,10 @@ def _engine_search(engine: SearchEngine) -> Callable[[PortalQuery], list[int]]:
     return lambda q: engine.search(q).ids
 
 
-def _encode(texts: list[str]) -> list[list[float]]:
+def _encode(texts: Sequence[str]) -> list[list[float]]:
     from tagging.autotag import encode_phrases
 
-    return [row.tolist() for row in encode_phrases(texts)]
+    return [row.tolist() for row in encode_phrases(list(texts))]
 
 
 def _meaning_search(engine: SearchEngine, floor: float) -> Callable[[PortalQuery], list[int]]:

@@ -27,7 +27,10 @@ Search = Callable[[PortalQuery], SearchResult]
 MIN_WINDOW = 50
 MAX_WINDOW = 1000
 # Cosine a text-vector hit needs at least (calibrated on the demo catalogue with the packaged MiniLM).
-DEFAULT_FLOOR = 0.45
+DEFAULT_FLOOR = 0.35
+# A meaning hit must also be within this much of the best meaning hit's cosine: a query that matches
+# something very well does not drag in everything merely related.
+RELATIVE_MARGIN = 0.2
 # Cosine a CLIP text-to-image hit needs at least (CLIP's scale is much flatter than MiniLM's).
 CLIP_FLOOR = 0.25
 # A word hit scoring at least this share of the best word hit is "strong": no meaning-only hit passes it.
@@ -132,6 +135,14 @@ def fuse_meaning(
     return out
 
 
+def _near_best(hits: Sequence[SearchHit]) -> list[SearchHit]:
+    """The hits within ``RELATIVE_MARGIN`` of the best one's score."""
+    if not hits:
+        return []
+    top = max(h.score or 0.0 for h in hits)
+    return [h for h in hits if (h.score or 0.0) >= top - RELATIVE_MARGIN]
+
+
 def _collect(search: Search, q: PortalQuery, window: int) -> SearchResult:
     """The first ``window`` hits of ``q`` (pages of at most 200), facets from the first page."""
     first = search(dataclasses.replace(q, page=1, size=min(window, 200)))
@@ -169,7 +180,7 @@ def hybrid_meaning_search(
         facets=query.facets if words.total == 0 else (),
     )
     meaning = _collect(search, meaning_q, window)
-    lists: list[Sequence[SearchHit]] = [meaning.hits]
+    lists: list[Sequence[SearchHit]] = [_near_best(meaning.hits)]
     if clip_vector is not None:
         clip_q = dataclasses.replace(
             meaning_q, vector=tuple(clip_vector), vector_field=VECTOR_FIELD, facets=()

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indexer.analysis import Analysis
 from indexer.query import DEFAULT_FACETS, SORTS, PortalQuery, SearchResult
 from indexer.schema import ATTR_PREFIX, attr_field, is_facet_field
 from models import Product
@@ -18,6 +19,7 @@ from portal.errors import ValidationError
 from portal.runtime import Runtime
 from portal.services.governance.policy import STAFF, Viewer
 from portal.services.paging import MAX_ID, parse_paging
+from portal.services.search.explain import Explanation, explain_hits
 from portal.services.search.meaning import meaning_search, wants_meaning
 from portal.services.search.synonyms import active_expansions
 
@@ -221,10 +223,39 @@ def run_search(rt: Runtime, viewer: Viewer, params: SearchParams) -> SearchResul
     return rt.search().search(query)
 
 
+def explanations(rt: Runtime, params: SearchParams, result: SearchResult) -> dict[int, Explanation]:
+    """Why each hit of this page matched (highlighted fields, or "matched by meaning")."""
+    if not params.text:
+        return {}
+    languages = Analysis.parse(rt.settings.search_languages)
+    return explain_hits(result.hits, params.text, active_expansions(rt), languages)
+
+
+def _why(explained: Explanation | None) -> dict[str, Any]:
+    if explained is None:
+        return {"matched_by": None, "highlights": []}
+    return {
+        "matched_by": explained.matched_by,
+        "highlights": [
+            {
+                "field": h.field,
+                "label": h.label,
+                "html": h.html,
+                "fragments": [{"text": text, "marked": marked} for text, marked in h.fragments],
+            }
+            for h in explained.highlights
+        ],
+    }
+
+
 def result_to_dict(
-    result: SearchResult, params: SearchParams, viewer: Viewer | None = None
+    result: SearchResult,
+    params: SearchParams,
+    viewer: Viewer | None = None,
+    explained: Mapping[int, Explanation] | None = None,
 ) -> dict[str, Any]:
-    """The JSON form of a result: hits with their main fields, total, facets with counts.
+    """The JSON form of a result: hits with their main fields and why they matched (``explained``), total,
+    facets with counts.
 
     Partners and the public see the released status (an approved asset with a newer version in review is
     "approved" to them), never the internal workflow state.
@@ -245,6 +276,7 @@ def result_to_dict(
                 "status": hit.doc.get(status_field),
                 "thumbnail_url": f"/a/{hit.id}/thumb",
                 "url": f"/assets/{hit.id}",
+                **_why((explained or {}).get(hit.id)),
             }
             for hit in result.hits
         ],
