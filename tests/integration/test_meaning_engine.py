@@ -86,7 +86,8 @@ def _meaning(vector: list[float], role: str | None, floor: float = 0.4, **extra:
 def test_meaning_query_keeps_hits_above_the_floor_by_cosine(engine: EmbeddedEngine) -> None:
     result = engine.search(_meaning(CLOTHING, "admin", facets=("category",)))
     assert result.ids == [1, 2] and result.total == 2
-    assert result.hits[0].score == pytest.approx(1.0) and result.hits[1].score == pytest.approx(0.85, abs=1e-5)
+    assert result.hits[0].score == pytest.approx(1.0)
+    assert result.hits[1].score == pytest.approx(0.85, abs=1e-5)
     assert TEXT_VECTOR_FIELD not in result.hits[0].doc
     assert {v.value: v.count for v in result.facets["category"]} == {"Hoodies": 1, "Shirts": 1}
     assert engine.search(_meaning(CLOTHING, "admin", floor=0.9)).ids == [1]
