@@ -20,8 +20,8 @@ from indexer.fusion import RRF_K
 from indexer.query import PortalQuery, SearchHit, SearchResult
 from indexer.schema import ATTR_PREFIX, TEXT_VECTOR_FIELD, VECTOR_FIELD, keyword_values
 
-# (texts) -> one unit vector per text.
-TextEncoder = Callable[[Sequence[str]], Sequence[Sequence[float]]]
+# (texts) -> one unit vector per text, or None when the model is unavailable (documents go in without).
+TextEncoder = Callable[[Sequence[str]], Sequence[Sequence[float]] | None]
 Search = Callable[[PortalQuery], SearchResult]
 # Hits of each list taking part in the fusion at least (more when the page reaches further), and at most.
 MIN_WINDOW = 50
@@ -69,7 +69,10 @@ def attach_text_vectors(docs: Sequence[dict[str, Any]], encoder: TextEncoder) ->
     distinct = list(dict.fromkeys(t for t in texts.values() if t))
     if not distinct:
         return 0
-    vectors = dict(zip(distinct, encoder(distinct), strict=True))
+    encoded = encoder(distinct)
+    if encoded is None:
+        return 0
+    vectors = dict(zip(distinct, encoded, strict=True))
     done = 0
     for doc in docs:
         vector = vectors.get(texts[id(doc)])

@@ -142,3 +142,9 @@ def test_explanations_follow_typos_prefixes_synonyms_and_article_fragments() -> 
     assert not matcher("wine", {}, english).word("Juice")
     why = explain_hits([SearchHit(1, 1.0, doc)], "ab 1234", {}, english)[1]
     assert [(h.field, h.html) for h in why.highlights] == [("article_numbers", "<mark>AB-1234.56</mark>")]
+
+
+def test_an_unavailable_encoder_leaves_documents_without_text_vectors() -> None:
+    docs = [{"id": 1, "title": "Juice"}]
+    assert attach_text_vectors(docs, lambda texts: None) == 0
+    assert TEXT_VECTOR_FIELD not in docs[0]

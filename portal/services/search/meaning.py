@@ -77,9 +77,19 @@ def encode(texts: Sequence[str]) -> list[list[float]]:
     return [row.tolist() for row in encode_phrases(list(texts))]
 
 
+def _sync_encode(texts: Sequence[str]) -> list[list[float]] | None:
+    """``encode`` for the index sync: when the model cannot be loaded the documents are indexed without
+    text vectors (logged) rather than failing the sync; a reindex adds them later."""
+    try:
+        return encode(texts)
+    except (ImportError, OSError, RuntimeError, ValueError) as exc:
+        log.warning("documents indexed without text vectors: %s", exc)
+        return None
+
+
 def text_encoder(settings: Settings) -> TextEncoder | None:
     """The encoder the index sync embeds documents with, or None when meaning search is off."""
-    return encode if meaning_enabled(settings) else None
+    return _sync_encode if meaning_enabled(settings) else None
 
 
 def query_vector(text: str, model: str = "minilm") -> tuple[float, ...] | None:
