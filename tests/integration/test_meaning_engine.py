@@ -147,3 +147,16 @@ def test_text_vectors_survive_tail_updates_compaction_and_deletes(engine: Embedd
 
 def test_a_text_vector_of_another_length_finds_nothing(engine: EmbeddedEngine) -> None:
     assert engine.search(_meaning([1.0, 0.0], "admin")).ids == []
+
+
+def test_clip_text_to_image_scores_join_the_fusion_above_their_floor(tmp_path: Path) -> None:
+    eng = EmbeddedEngine(tmp_path / "clip")
+    image = {1: [1.0, 0.0], 2: [0.28, 0.96], 3: [0.1, 0.995]}  # cosines to the query: 1.0, 0.28, 0.1
+    docs = [_doc(i, f"Asset {i}", None) | {"vector": v} for i, v in image.items()]
+    docs.append(_doc(4, "Hidden", None, visibility="internal") | {"vector": [1.0, 0.0]})
+    eng.rebuild(docs)
+    fused = hybrid_meaning_search(
+        eng.search, PortalQuery(text="zebra"), CLOTHING, 0.4, clip_vector=[1.0, 0.0]
+    )
+    assert fused.ids == [1, 2]  # 3 is below CLIP's floor, 4 is not the public's to see
+    assert all(hit.matched_by == "meaning" for hit in fused.hits)
