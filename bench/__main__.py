@@ -36,7 +36,13 @@ def main() -> None:
 
         outcome = relevance.run()
         print_table(
-            "Search relevance on the demo catalogue (judged set, embedded engine, en+de)", outcome["rows"]
+            "Search relevance, words only (judged set, embedded engine, en+de)", outcome["words_only_rows"]
+        )
+        print("  misses (not in the top 5): " + (", ".join(outcome["words_only_misses"]) or "none"))
+        print_table(
+            "Search relevance with meaning search (words + MiniLM text vectors, RRF, floor "
+            f"{outcome['floor']:g}; the portal's default)",
+            outcome["rows"],
         )
         print("  misses (not in the top 5): " + (", ".join(outcome["misses"]) or "none"))
         agreement = outcome["opensearch_top5"]
@@ -49,7 +55,14 @@ def main() -> None:
                 "The same judged set through the OpenSearch compiler (osmem-server, en)",
                 agreement["opensearch_rows"],
             )
-        path = write_results("relevance", outcome["rows"], misses=outcome["misses"], opensearch=agreement)
+        path = write_results(
+            "relevance",
+            outcome["rows"],
+            misses=outcome["misses"],
+            words_only=outcome["words_only_rows"],
+            floor=outcome["floor"],
+            opensearch=agreement,
+        )
         print(f"results: {path}")
     if args.only in (None, "vision"):
         from bench import vision_jobs, vision_models

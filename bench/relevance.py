@@ -4,6 +4,10 @@ Each demo image becomes the search document the portal builds for it (linked by 
 number, titled by its product, approved and public); each query runs as an anonymous visitor with the
 default synonym list and ``en,de`` analysis. Prints success@5, MRR@10 and nDCG@10 per class, and, when
 osmem-server is installed, how often the OpenSearch compiler gives the same top 5.
+
+Meaning search (``indexer.meaning``): each document carries the packaged MiniLM's embedding of its text, and
+queries fuse the word hits with the meaning hits above the floor; the table is printed with meaning search
+(the portal's default) and without it (words only), so the two can be compared.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import csv
 import json
 import math
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ from indexer.analysis import Analysis
 from indexer.documents import inherited_fields
 from indexer.engines import SearchEngine
 from indexer.engines.embedded import EmbeddedEngine
+from indexer.meaning import DEFAULT_FLOOR, attach_text_vectors, hybrid_meaning_search
 from indexer.query import PortalQuery
 from indexer.schema import LOCALIZED_NAMES_FIELD, attr_field, attr_values
 from indexer.synonyms import default_expansions
@@ -150,17 +155,45 @@ def _engine_search(engine: SearchEngine) -> Callable[[PortalQuery], list[int]]:
     return lambda q: engine.search(q).ids
 
 
-def run() -> dict[str, Any]:
-    """Evaluate the embedded engine (and osmem-server's top 5 agreement when available)."""
+def _encode(texts: Sequence[str]) -> list[list[float]]:
+    from tagging.autotag import encode_phrases
+
+    return [row.tolist() for row in encode_phrases(list(texts))]
+
+
+def _meaning_search(engine: SearchEngine, floor: float) -> Callable[[PortalQuery], list[int]]:
+    cache: dict[str, list[float]] = {}
+
+    def search(q: PortalQuery) -> list[int]:
+        if q.text not in cache:
+            cache[q.text] = _encode([q.text])[0]
+        return hybrid_meaning_search(engine.search, q, cache[q.text], floor).ids
+
+    return search
+
+
+def run(floor: float = DEFAULT_FLOOR) -> dict[str, Any]:
+    """Evaluate the embedded engine with and without meaning search (and osmem-server's top 5 agreement
+    of the word search when available)."""
     docs, models = demo_documents()
+    word_docs = [dict(doc) for doc in docs]
+    attach_text_vectors(docs, _encode)
     with tempfile.TemporaryDirectory(prefix="assetport-relevance-") as tmp:
         engine = EmbeddedEngine(Path(tmp), analysis=ANALYSIS)
         engine.rebuild(docs)
-        per_query = evaluate(_engine_search(engine), models)
+        words_only = evaluate(_engine_search(engine), models)
+        per_query = evaluate(_meaning_search(engine, floor), models)
         engine.close()
     misses = [f"{r['class']}: {r['query']!r}" for r in per_query if not r["success5"]]
-    agreement = _osmem_agreement(docs, models, per_query)
-    return {"rows": summary(per_query), "misses": misses, "opensearch_top5": agreement}
+    agreement = _osmem_agreement(word_docs, models, words_only)
+    return {
+        "rows": summary(per_query),
+        "words_only_rows": summary(words_only),
+        "floor": floor,
+        "misses": misses,
+        "words_only_misses": [f"{r['class']}: {r['query']!r}" for r in words_only if not r["success5"]],
+        "opensearch_top5": agreement,
+    }
 
 
 def _osmem_agreement(

@@ -26,6 +26,7 @@ from indexer.schema import (
     KEYWORD_FIELDS,
     NAME_SORT_FIELD,
     SEARCH_ONLY_FIELDS,
+    TEXT_VECTOR_FIELD,
     VECTOR_FIELD,
 )
 
@@ -88,7 +89,7 @@ def _main_query(
     if q.similar_to is not None:
         clause["must_not"] = [{"term": {"id": q.similar_to}}]
     if vector is not None:
-        filters.append({"exists": {"field": VECTOR_FIELD}})
+        filters.append({"exists": {"field": q.vector_field}})
     query: dict[str, Any] = {"bool": clause}
     if vector is None:
         return query
@@ -100,7 +101,7 @@ def _main_query(
             "script": {
                 "source": "knn_score",
                 "lang": "knn",
-                "params": {"field": VECTOR_FIELD, "query_value": list(vector), "space_type": "cosinesimil"},
+                "params": {"field": q.vector_field, "query_value": list(vector), "space_type": "cosinesimil"},
             },
         }
     }
@@ -161,8 +162,10 @@ def to_opensearch(
         "sort": sort_clause(q),
         "size": q.size if size is None else size,
         "track_total_hits": True,
-        "_source": {"excludes": [VECTOR_FIELD]},
+        "_source": {"excludes": [VECTOR_FIELD, TEXT_VECTOR_FIELD]},
     }
+    if query_vector is not None and q.vector_field == TEXT_VECTOR_FIELD and q.min_score > 0:
+        body["min_score"] = 1.0 + q.min_score  # the floor of meaning search (the script scores 1 + cosine)
     if search_after is not None:
         body["search_after"] = list(search_after)
     else:
@@ -192,10 +195,15 @@ def index_settings(
     return settings
 
 
-def index_mapping(vector_dimension: int | None = None, analysis: Analysis | None = None) -> dict[str, Any]:
+def index_mapping(
+    vector_dimension: int | None = None,
+    analysis: Analysis | None = None,
+    text_vector_dimension: int | None = None,
+) -> dict[str, Any]:
     """The mapping: keywords for filters/facets (``attr.*`` through a dynamic template, copied to the searched
     ``attr_text``), searched fields with exact and stemmed words, numbers for sorting and expiry, and a
-    ``knn_vector`` when a dimension is given.
+    ``knn_vector`` when a dimension is given (image vectors; ``text_vector_dimension``: the text vectors of
+    meaning search).
     """
     langs = analysis or current()
     title = text_mapping("title", langs, keyword=False)
@@ -233,6 +241,17 @@ def index_mapping(vector_dimension: int | None = None, analysis: Analysis | None
                 "parameters": {"encoder": {"name": "sq", "parameters": {"bits": 7}}},
             },
         }
+    if text_vector_dimension is not None:
+        props[TEXT_VECTOR_FIELD] = {
+            "type": "knn_vector",
+            "dimension": text_vector_dimension,
+            "method": {
+                "name": "hnsw",
+                "space_type": "cosinesimil",
+                "engine": "lucene",
+                "parameters": {"encoder": {"name": "sq", "parameters": {"bits": 7}}},
+            },
+        }
     attributes = {"path_match": "attr.*", "mapping": {"type": "keyword", "copy_to": ATTR_TEXT_FIELD}}
     # Custom field facets: exact values only (their searched words go to ``custom_text`` when allowed).
     custom = {"path_match": "cf.*", "mapping": {"type": "keyword"}}
@@ -241,3 +260,42 @@ def index_mapping(vector_dimension: int | None = None, analysis: Analysis | None
         "dynamic_templates": [{"attributes": attributes}, {"custom_fields": custom}, {"staff_fields": staff}],
         "properties": props,
     }
+
+
+def to_opensearch_hybrid(
+    q: PortalQuery, text_vector: Sequence[float], floor: float, analysis: Analysis | None = None
+) -> dict[str, Any]:
+    """The word + meaning search of ``q`` as one OpenSearch ``hybrid`` query (for a search pipeline with a
+    ``score-ranker-processor`` of technique ``rrf``): the word query and a kNN query over the text vectors,
+    both under the same permission and query filters, kNN hits below ``floor`` (cosine) left out. The portal
+    itself runs the two lists and fuses them (``indexer.meaning.hybrid_meaning_search``); this is the form
+    for clusters whose pipeline does the fusion.
+    """
+    if not q.text:
+        raise ValueError("a hybrid query needs text")
+    query_filters, facet_filters = split_filters(q)
+    filters = permission_filters(q) + [terms_filter(k, v) for k, v in query_filters.items()]
+    words = text_query(q.text, q.synonyms, q.relaxed, analysis or current())
+    lexical = {"bool": {"must": [words if words is not None else {"match_none": {}}], "filter": filters}}
+    knn = {
+        "knn": {
+            TEXT_VECTOR_FIELD: {
+                "vector": list(text_vector),
+                # Lucene scores cosine as (1 + cosine) / 2.
+                "min_score": (1.0 + floor) / 2.0,
+                "filter": {"bool": {"filter": filters}},
+            }
+        }
+    }
+    body: dict[str, Any] = {
+        "query": {"hybrid": {"queries": [lexical, knn]}},
+        "size": q.size,
+        "from": q.offset,
+        "track_total_hits": True,
+        "_source": {"excludes": [VECTOR_FIELD, TEXT_VECTOR_FIELD]},
+    }
+    if facet_filters:
+        body["post_filter"] = _bool_filter([terms_filter(k, v) for k, v in facet_filters.items()])
+    if q.facets:
+        body["aggs"] = _aggregations(q)
+    return body

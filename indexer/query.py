@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from indexer.schema import is_facet_field, is_staff_field
+from indexer.schema import VECTOR_FIELD, VECTOR_FIELDS, is_facet_field, is_staff_field
 from models.enums import AssetStatus, Role, Visibility
 
 SORTS = ("relevance", "newest", "oldest", "name")
@@ -89,6 +89,10 @@ class PortalQuery:
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Most words instead of all (engines retry so when all words find too little).
     relaxed: bool = False
+    # Which stored vectors ``vector`` is compared with: the image vectors, or the text ("meaning") vectors.
+    vector_field: str = VECTOR_FIELD
+    # A text-vector query keeps only hits at least this similar (cosine): the floor of meaning search.
+    min_score: float = 0.0
 
     def __post_init__(self) -> None:
         # Normalise before validating so callers may pass lists, sets and enum members.
@@ -114,6 +118,11 @@ class PortalQuery:
             if not any(vector):
                 raise ValueError("vector must not be all zeros")
             object.__setattr__(self, "vector", vector)
+        if self.vector_field not in VECTOR_FIELDS:
+            raise ValueError(f"unknown vector field {self.vector_field!r}")
+        if not (isinstance(self.min_score, int | float) and -1.0 <= float(self.min_score) <= 1.0):
+            raise ValueError("min_score must be a cosine from -1 to 1")
+        object.__setattr__(self, "min_score", float(self.min_score))
         if self.similar_to is not None:
             _check_int("similar_to", self.similar_to, 1, 2**63 - 1)
             if self.vector is not None:
@@ -189,6 +198,8 @@ class SearchHit:
     id: int
     score: float | None
     doc: Mapping[str, Any]
+    # How the hit was found when meaning search took part: "words", "meaning" or "words+meaning".
+    matched_by: str | None = None
 
 
 @dataclass(frozen=True)

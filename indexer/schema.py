@@ -94,6 +94,9 @@ EXACT_ARTICLE_BOOST = 1000.0
 TOKEN_PATTERN = r"[\p{L}\p{N}]+"
 NAME_SORT_FIELD = "name_sort"
 VECTOR_FIELD = "vector"
+# The packaged text model's embedding of a document's product and metadata text (meaning search).
+TEXT_VECTOR_FIELD = "text_vector"
+VECTOR_FIELDS: tuple[str, ...] = (VECTOR_FIELD, TEXT_VECTOR_FIELD)
 MEGAPIXEL_BANDS: tuple[tuple[float, str], ...] = (
     (1.0, "<1 MP"),
     (4.0, "1-4 MP"),

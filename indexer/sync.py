@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from indexer import variants
 from indexer.documents import CHUNK, KEY_CHUNK, build_documents
 from indexer.engines.base import SearchEngine
+from indexer.meaning import TextEncoder, attach_text_vectors
 from models import Asset, AssetProduct, Product
 
 WRITE_BATCH = 100_000  # documents per engine write in ``sync_assets``
@@ -41,12 +42,14 @@ def sync_assets(
     session_factory: SessionFactory,
     asset_ids: Sequence[int],
     vectors: VectorLoader | None = None,
+    texts: TextEncoder | None = None,
 ) -> SyncReport:
     """Re-index these assets from the database; ids that no longer exist are deleted from the index.
 
     Documents are built a chunk at a time but written in batches of up to ``WRITE_BATCH``: every engine
     write costs a commit (and, embedded, a snapshot reload and sometimes a compaction), so a bulk edit of
-    100,000 assets makes a few large writes, not a hundred small ones."""
+    100,000 assets makes a few large writes, not a hundred small ones. ``texts`` (the text model) embeds
+    each document's product and metadata text, a chunk at a time."""
     wanted = sorted({int(i) for i in asset_ids})
     indexed = deleted = 0
     pending: list[dict[str, Any]] = []
@@ -55,6 +58,8 @@ def sync_assets(
         with session_factory() as session:
             embeddings = vectors(session, chunk) if vectors is not None else None
             docs, missing = build_documents(session, chunk, embeddings)
+        if texts is not None and docs:
+            attach_text_vectors(docs, texts)
         pending += docs
         if len(pending) >= WRITE_BATCH:
             engine.index(pending)
@@ -74,8 +79,10 @@ def rebuild_all(
     batch: int = CHUNK,
     progress: Progress | None = None,
     vectors: VectorLoader | None = None,
+    texts: TextEncoder | None = None,
 ) -> int:
-    """Build a fresh index of every asset and swap it in; returns the number of documents."""
+    """Build a fresh index of every asset and swap it in; returns the number of documents (``texts``: see
+    ``sync_assets``)."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
     with session_factory() as session:
@@ -91,6 +98,8 @@ def rebuild_all(
             with session_factory() as session:
                 embeddings = vectors(session, chunk) if vectors is not None else None
                 docs, _ = build_documents(session, chunk, embeddings)
+            if texts is not None and docs:
+                attach_text_vectors(docs, texts)
             yield from docs
             done += len(docs)
             if progress is not None:

@@ -188,6 +188,7 @@ def reindex() -> None:
     """Rebuild the search index from the database and swap it in (searches go on meanwhile)."""
     from indexer.sync import rebuild_all
     from portal.jobs.search import apply_synonyms
+    from portal.services.search.meaning import text_encoder
     from portal.services.vision.store import index_vector_loader
 
     with runtime() as rt, tqdm(desc="reindex", unit=" assets", file=sys.stderr) as bar:
@@ -199,7 +200,11 @@ def reindex() -> None:
             bar.refresh()
 
         count = rebuild_all(
-            rt.search(), rt.db.session, progress=progress, vectors=index_vector_loader(rt.settings)
+            rt.search(),
+            rt.db.session,
+            progress=progress,
+            vectors=index_vector_loader(rt.settings),
+            texts=text_encoder(rt.settings),
         )
     click.echo(f"indexed {count} assets")
 

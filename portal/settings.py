@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     vision_runtime: str = "onnx"
     # Cosine from which a new image is flagged as a near-duplicate (0 = the model's calibrated default).
     vision_duplicate_threshold: float = 0.0
+    # Meaning search: the packaged text model (MiniLM) embeds each asset's product and metadata text at
+    # index time and queries are fused with the word search (auto = on unless vision is off; on; off), and
+    # the minimum cosine a hit found by meaning alone needs (0 = the calibrated default).
+    search_meaning: str = "auto"
+    search_meaning_floor: float = 0.0
 
     @cached_property
     def resolved_database_url(self) -> str:

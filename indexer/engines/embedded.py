@@ -162,7 +162,8 @@ class EmbeddedEngine:
             return SearchResult(0, [], {name: [] for name in q.facets})
         vector: npt.NDArray[np.float32] | None = None
         if q.vector is not None:
-            dim = snap.state.dim if snap.state else None
+            # Text vectors have the text model's length, checked per part (a mismatch finds nothing).
+            dim = snap.state.dim if snap.state and q.vector_field == VECTOR_FIELD else None
             vector = unit_vector(q.vector, dim)
         elif q.similar_to is not None:
             vector = snap.vector_of(q.similar_to)
@@ -273,7 +274,8 @@ class EmbeddedEngine:
         try:
             for part in snap.parts:
                 for row in np.flatnonzero(part.alive).tolist():
-                    builder.add(part.cols.doc(row), part.cols.vector(row))
+                    meaning = part.cols.meaning.vector(row) if part.cols.meaning is not None else None
+                    builder.add(part.cols.doc(row), part.cols.vector(row), meaning)
             builder.finish()
         except BaseException:
             builder.abort()

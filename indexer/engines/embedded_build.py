@@ -29,9 +29,11 @@ from indexer.engines.embedded_columns import (
     load_columns,
     unit_vector,
 )
+from indexer.engines.embedded_meaning import MeaningBuilder
 from indexer.engines.embedded_vectors import build_compact
 from indexer.schema import (
     NAME_SORT_FIELD,
+    TEXT_VECTOR_FIELD,
     VECTOR_FIELD,
     prepare_document,
 )
@@ -91,6 +93,7 @@ class ColumnsBuilder:
         self._doc_end = array("q")
         self._docs_file: Any = None
         self._vec_file: Any = None
+        self._meaning = MeaningBuilder(directory)
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
             self._docs_file = open(directory / "docs.jsonl", "wb")  # noqa: SIM115 - closed in finish()
@@ -100,14 +103,16 @@ class ColumnsBuilder:
         self,
         raw: Mapping[str, Any],
         vector: npt.NDArray[np.float32] | None = None,
+        text_vector: npt.NDArray[np.float32] | None = None,
         fields: DocFields | None = None,
     ) -> None:
-        """Add one document (a later one with the same id replaces it); ``vector`` stands in for a missing
-        ``vector`` field (compaction passes stored unit vectors without a round trip through lists);
+        """Add one document (a later one with the same id replaces it); ``vector`` and ``text_vector`` stand
+        in for missing fields (compaction passes stored unit vectors without a round trip through lists);
         ``fields``: the document's ``doc_fields`` when already worked out.
         """
         doc = prepare_document(raw)
         vector = doc.pop(VECTOR_FIELD, vector)
+        self._meaning.add(doc.pop(TEXT_VECTOR_FIELD, text_vector))
         row = len(self._ids)
         self._ids.append(doc["id"])
         self._created.append(int(doc.get("created_at") or 0))
@@ -169,6 +174,7 @@ class ColumnsBuilder:
         }
         keywords = {name: _keyword_column(coded, new_row, n) for name, coded in sorted(self._fields.items())}
         words = _postings(self._words, new_row)
+        meaning = self._meaning.finish(keep)
         if self.directory is None:
             vectors = np.vstack(self._vectors).astype(np.float32) if self._vectors else None
             docs = DocSource(items=[self._items[i] for i in keep.tolist()])
@@ -184,6 +190,7 @@ class ColumnsBuilder:
                 docs,
                 None,
                 names,
+                meaning=meaning,
             )
         arrays["doc_start"] = _np(self._doc_start, np.int64)[keep]
         arrays["doc_end"] = _np(self._doc_end, np.int64)[keep]
@@ -242,6 +249,7 @@ class ColumnsBuilder:
         for handle in (self._docs_file, self._vec_file):
             if handle is not None and not handle.closed:
                 handle.close()
+        self._meaning.abort()
 
 
 def _np(values: array[Any], dtype: type) -> np.ndarray:

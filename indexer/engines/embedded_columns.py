@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from indexer.engines.embedded_meaning import MeaningVectors, load_meaning
 from indexer.engines.embedded_vectors import Compact, load_compact, open_full_vectors
 
 IntArray = npt.NDArray[np.int64]
@@ -150,6 +151,7 @@ class Columns:
     names_path: Path | None = None
     _names: list[str] | None = field(default=None, repr=False)
     compact: Compact | None = None  # projected vectors for the candidate scan (big parts only)
+    meaning: MeaningVectors | None = None  # text vectors (meaning search)
 
     @property
     def n(self) -> int:
@@ -266,4 +268,5 @@ def load_columns(directory: Path) -> Columns:
         docs,
         directory / "names.json",
         compact=load_compact(directory) if vectors is not None else None,
+        meaning=load_meaning(directory, int(meta["n"])),
     )

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from indexer.analysis import RELAX_BELOW
 from indexer.engines.embedded_columns import BoolArray, Columns, IntArray
 from indexer.engines.embedded_match import Expanded
+from indexer.engines.embedded_meaning import restrict, scores_of
 from indexer.engines.embedded_vectors import best_positions, exact_similarities
 from indexer.query import (
     FacetValue,
@@ -28,6 +29,7 @@ from indexer.query import (
     effective_sort,
     split_filters,
 )
+from indexer.schema import TEXT_VECTOR_FIELD
 
 FloatArray = npt.NDArray[np.float64]
 # Gathering the wanted rows copies them before the product: measured at 100k rows (512-d and 1280-d), the
@@ -153,13 +155,17 @@ def _evaluate(
         matched = words.mask(cols.words, cols.n) & part.alive
         text_count = int(matched.sum())
         base &= matched
-    if vector is not None:
+    meaning = vector is not None and q.vector_field == TEXT_VECTOR_FIELD
+    if vector is not None and not meaning:
         base &= cols.vec_pos >= 0
         if q.similar_to is not None:
             base &= cols.ids != q.similar_to
     query_filters, facet_filters = split_filters(q)
     for name, values in query_filters.items():
         base &= _filter_mask(cols, name, values)
+    if meaning:  # the rows above the floor, after every permission and query filter
+        assert vector is not None
+        base, meaning_rows, meaning_sims = restrict(cols.meaning, base, vector, k, q.min_score)
     post = {name: _filter_mask(cols, name, values) for name, values in facet_filters.items()}
     hits = base.copy()
     for mask in post.values():
@@ -181,7 +187,11 @@ def _evaluate(
     rows_out, top_scores = np.zeros(0, dtype=np.int64), None
     ids = cols.ids[idx]
     if sort == "relevance" and vector is not None:
-        chosen, sims = _similarities(cols, idx, vector, k)
+        chosen, sims = (
+            (np.arange(len(idx)), scores_of(meaning_rows, meaning_sims, idx))
+            if meaning
+            else _similarities(cols, idx, vector, k)
+        )
         best = _top_rows(np.arange(len(chosen)), -sims, ids[chosen], k, skip)
         rows_out, top_scores = idx[chosen][best], sims[best]
     elif sort == "newest":

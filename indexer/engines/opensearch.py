@@ -35,7 +35,7 @@ from indexer.compile_text import query_words
 from indexer.errors import SearchError, SearchUnavailable
 from indexer.fusion import hybrid_search
 from indexer.query import FacetValue, PortalQuery, SearchHit, SearchResult, effective_sort
-from indexer.schema import VECTOR_FIELD, prepare_document
+from indexer.schema import TEXT_VECTOR_FIELD, VECTOR_FIELD, prepare_document
 
 BULK_CHUNK = 500
 # How long a process trusts the synonym graph it read from the live index's settings.
@@ -86,21 +86,23 @@ class OpenSearchEngine:
             self._knn = any(KNN_PLUGIN in str(p.get("component", "")) for p in plugins or [])
         return self._knn
 
-    def _index_has_vectors(self) -> bool:
+    def _index_has_vectors(self, field: str = VECTOR_FIELD) -> bool:
         try:
             mappings = self.client.indices.get_mapping(index=self.alias)
         except NotFoundError:
             return False
-        return any(VECTOR_FIELD in (m.get("mappings", {}).get("properties") or {}) for m in mappings.values())
+        return any(field in (m.get("mappings", {}).get("properties") or {}) for m in mappings.values())
 
-    def _create_index(self, dim: int | None) -> str:
+    def _create_index(self, dim: int | None, text_dim: int | None = None) -> str:
         name = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 1_000_000_000:09d}"
-        knn = self.knn_supported() and dim is not None
+        knn = self.knn_supported() and (dim is not None or text_dim is not None)
         body = {
             "settings": index_settings(
                 self.shards, knn=knn, analysis=self.analysis, synonyms=self._synonym_lines
             ),
-            "mappings": index_mapping(dim if knn else None, self.analysis),
+            "mappings": index_mapping(
+                dim if knn else None, self.analysis, text_vector_dimension=text_dim if knn else None
+            ),
         }
         self.client.indices.create(index=name, body=body)
         return name
@@ -108,7 +110,7 @@ class OpenSearchEngine:
     def _ensure_alias(self, docs: Sequence[Mapping[str, Any]]) -> None:
         if self.client.indices.exists_alias(name=self.alias):
             return
-        name = self._create_index(self._dimension(docs))
+        name = self._create_index(self._dimension(docs), _text_dimension(docs))
         self.client.indices.update_aliases(body={"actions": [{"add": {"index": name, "alias": self.alias}}]})
 
     def _dimension(self, docs: Iterable[Mapping[str, Any]]) -> int | None:
@@ -121,12 +123,14 @@ class OpenSearchEngine:
         return None
 
     def _actions(
-        self, docs: Iterable[Mapping[str, Any]], index: str, keep_vectors: bool
+        self, docs: Iterable[Mapping[str, Any]], index: str, keep_vectors: bool, keep_text: bool = False
     ) -> Iterator[dict[str, Any]]:
         for raw in docs:
             doc = prepare_document(raw)
             if not keep_vectors:
                 doc.pop(VECTOR_FIELD, None)
+            if not keep_text:  # an index without the text-vector mapping (no k-NN plugin, or older)
+                doc.pop(TEXT_VECTOR_FIELD, None)
             yield {"_op_type": "index", "_index": index, "_id": str(doc["id"]), "_source": doc}
 
     # --- synonyms at query time ----------------------------------------------------------------------
@@ -201,7 +205,8 @@ class OpenSearchEngine:
             return
         with _errors():
             self._ensure_alias(batch)
-            actions = self._actions(batch, self.alias, self._index_has_vectors())
+            has_text = self._index_has_vectors(TEXT_VECTOR_FIELD)
+            actions = self._actions(batch, self.alias, self._index_has_vectors(), has_text)
             helpers.bulk(self.client, actions, chunk_size=BULK_CHUNK, refresh="wait_for")
 
     def delete(self, ids: Sequence[int]) -> None:
@@ -334,11 +339,12 @@ class OpenSearchEngine:
         iterator = iter(docs)
         first = list(itertools.islice(iterator, BULK_CHUNK))
         with _errors():
-            dim = self._dimension(first)
-            name = self._create_index(dim)
+            dim, text_dim = self._dimension(first), _text_dimension(first)
+            name = self._create_index(dim, text_dim)
             try:
                 keep = self.knn_supported() and dim is not None
-                actions = self._actions(itertools.chain(first, iterator), name, keep)
+                keep_text = self.knn_supported() and text_dim is not None
+                actions = self._actions(itertools.chain(first, iterator), name, keep, keep_text)
                 helpers.bulk(self.client, actions, chunk_size=BULK_CHUNK)
                 self.client.indices.refresh(index=name)
             except BaseException:
@@ -393,3 +399,12 @@ class _errors:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         if isinstance(exc, OSConnectionError):
             raise SearchUnavailable(f"OpenSearch is unreachable: {exc}") from exc
+
+
+def _text_dimension(docs: Iterable[Mapping[str, Any]]) -> int | None:
+    """The length of the first text vector among ``docs`` (None without any)."""
+    for doc in docs:
+        vector = doc.get(TEXT_VECTOR_FIELD)
+        if vector:
+            return len(vector)
+    return None

@@ -258,11 +258,45 @@ class ProductPage(PageInfo):
 # --- search, packages, vision ------------------------------------------------------------------------
 
 
+class HighlightFragment(Open):
+    """A piece of a field's text; ``marked`` when it is a word that matched the query."""
+
+    text: str
+    marked: bool
+
+
+class Highlight(Open):
+    """A field that matched the query: ``html`` is its text HTML-escaped with each matched word in a bare
+    ``<mark>`` element (safe to insert as is); ``fragments`` is the same as plain pieces."""
+
+    field: str
+    label: str
+    html: str
+    fragments: list[HighlightFragment]
+
+
+class SearchHit(Open):
+    """One hit and why it matched: ``matched_by`` is ``words``, ``meaning`` (found by the text model alone,
+    no highlights) or ``words+meaning``; null without query text."""
+
+    id: int
+    score: float | None = None
+    title: str | None = None
+    article_numbers: list[str] = []
+    product_names: list[str] = []
+    file_type: str | None = None
+    status: str | None = None
+    thumbnail_url: str
+    url: str
+    matched_by: Literal["words", "meaning", "words+meaning"] | None = None
+    highlights: list[Highlight] = []
+
+
 class SearchResult(Open):
     """Hits, total and facet counts."""
 
     total: int
-    hits: list[dict[str, object]]
+    hits: list[SearchHit]
     facets: dict[str, object]
 
 

@@ -9,7 +9,7 @@ from portal.api import api_bp
 from portal.api import models as m
 from portal.api.schema import operation
 from portal.services.search import suggest as suggest_service
-from portal.services.search.queries import parse_params, result_to_dict, run_search
+from portal.services.search.queries import explanations, parse_params, result_to_dict, run_search
 from portal.web.context import runtime, viewer
 
 
@@ -19,7 +19,7 @@ def search() -> ResponseReturnValue:
     """``q``, ``f.<field>=value`` (repeat for OR within a field), ``sort``, ``page``, ``size``."""
     params = parse_params(request.args.to_dict(flat=False), default_size=24)
     result = run_search(runtime(), viewer(), params)
-    return jsonify(result_to_dict(result, params, viewer()))
+    return jsonify(result_to_dict(result, params, viewer(), explanations(runtime(), params, result)))
 
 
 @api_bp.get("/suggest")

@@ -10,6 +10,7 @@ from portal.jobs.queue import ThreadQueue
 from portal.jobs.registry import task
 from portal.runtime import Runtime
 from portal.services.search import synonyms
+from portal.services.search.meaning import text_encoder
 from portal.services.vision.store import index_vector_loader
 
 SYNC_TASK = "search.sync"
@@ -36,7 +37,13 @@ def sync(rt: Runtime, asset_ids: list[int]) -> int:
     for _, args in pending:
         ids.update(int(i) for i in args.get("asset_ids", []))
     # Documents are built after the pending items were read, so they show at least those changes.
-    report = sync_assets(rt.search(), rt.db.session, sorted(ids), vectors=index_vector_loader(rt.settings))
+    report = sync_assets(
+        rt.search(),
+        rt.db.session,
+        sorted(ids),
+        vectors=index_vector_loader(rt.settings),
+        texts=text_encoder(rt.settings),
+    )
     outbox.mark_folded(rt, [item_id for item_id, _ in pending])
     return report.indexed + report.deleted
 
@@ -62,4 +69,6 @@ def apply_synonyms(rt: Runtime) -> bool:
 def rebuild(rt: Runtime) -> int:
     """Build a fresh index of every asset and swap it in (with the synonym list compiled in)."""
     apply_synonyms(rt)
-    return rebuild_all(rt.search(), rt.db.session, vectors=index_vector_loader(rt.settings))
+    return rebuild_all(
+        rt.search(), rt.db.session, vectors=index_vector_loader(rt.settings), texts=text_encoder(rt.settings)
+    )

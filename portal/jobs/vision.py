@@ -10,6 +10,7 @@ from indexer.sync import rebuild_all
 from portal.jobs import outbox
 from portal.jobs.registry import task
 from portal.runtime import Runtime
+from portal.services.search.meaning import text_encoder
 from portal.services.vision import store as vision_store
 from portal.services.vision.model import maybe_embedder
 from portal.services.vision.pipeline import embed_versions
@@ -78,7 +79,12 @@ def check(rt: Runtime) -> str:
         missing = vision_store.versions_to_embed(session, model.model_id, limit=1)
     if stale:
         log.warning("vision model switched to %s (vectors of %s): re-embedding", model.model_id, stale)
-        rebuild_all(rt.search(), rt.db.session, vectors=vision_store.loader_for(model.model_id))
+        rebuild_all(
+            rt.search(),
+            rt.db.session,
+            vectors=vision_store.loader_for(model.model_id),
+            texts=text_encoder(rt.settings),
+        )
     # The re-embed job drops the old vectors when it is through (at once when nothing is missing).
     rt.queue.enqueue(REEMBED_TASK, lane="vision", after_id=0)
     if stale:

@@ -20,7 +20,8 @@ from indexer.schema import ATTR_PREFIX, is_custom_field_name
 from models import Role
 from portal.errors import Conflict, ValidationError
 from portal.services.catalog import custom_values
-from portal.services.search.queries import SearchParams, parse_params, run_search
+from portal.services.search.explain import Explanation
+from portal.services.search.queries import SearchParams, explanations, parse_params, run_search
 from portal.services.search.saved import delete_saved_search, save_search, saved_searches
 from portal.web.context import runtime, viewer
 
@@ -173,7 +174,7 @@ def _chips(params: SearchParams) -> list[dict[str, str]]:
     ]
 
 
-def _tile(hit: SearchHit, text: str) -> dict[str, Any]:
+def _tile(hit: SearchHit, text: str, why: Explanation | None = None) -> dict[str, Any]:
     """What a result tile shows; an article number matching the search text comes first."""
     doc = hit.doc
     articles = [str(a) for a in doc.get("article_numbers") or []]
@@ -190,16 +191,18 @@ def _tile(hit: SearchHit, text: str) -> dict[str, Any]:
         "media_kind": doc.get("media_kind") or "other",
         "size": f"{width}\u00d7{height}" if width and height else "",
         "status": doc.get("status") or "",
+        "why": why,
     }
 
 
 def _page_context(params: SearchParams, result: SearchResult) -> dict[str, Any]:
+    why = explanations(runtime(), params, result)
     pages = max(1, -(-result.total // params.size))
     first = (params.page - 1) * params.size + 1
     return {
         "params": params,
         "result": result,
-        "tiles": [_tile(hit, params.text) for hit in result.hits],
+        "tiles": [_tile(hit, params.text, why.get(hit.id)) for hit in result.hits],
         "groups": _facet_groups(params, result),
         "chips": _chips(params),
         "clear_url": search_url(params.query_string(filters={}, page=1)),

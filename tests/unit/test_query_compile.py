@@ -131,7 +131,7 @@ def test_paging_from_size_and_search_after() -> None:
     assert (body["from"], body["size"], body["track_total_hits"]) == (48, 24, True)
     after = to_opensearch(PortalQuery(page=900, size=24), search_after=[1_700_000_000, 42])
     assert after["search_after"] == [1_700_000_000, 42] and "from" not in after
-    assert body["_source"] == {"excludes": ["vector"]}
+    assert body["_source"] == {"excludes": ["vector", "text_vector"]}
 
 
 def test_vector_queries_score_cosine_over_the_filtered_set() -> None:

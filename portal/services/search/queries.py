@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indexer.analysis import Analysis
 from indexer.query import DEFAULT_FACETS, SORTS, PortalQuery, SearchResult
 from indexer.schema import ATTR_PREFIX, attr_field, is_facet_field, is_staff_field
 from models import Product
@@ -19,6 +20,8 @@ from portal.runtime import Runtime
 from portal.services.catalog import custom_values
 from portal.services.governance.policy import STAFF, Viewer
 from portal.services.paging import MAX_ID, parse_paging
+from portal.services.search.explain import Explanation, explain_hits
+from portal.services.search.meaning import meaning_search, wants_meaning
 from portal.services.search.synonyms import active_expansions
 
 FILTER_PREFIX = "f."
@@ -219,13 +222,44 @@ def run_search(rt: Runtime, viewer: Viewer, params: SearchParams) -> SearchResul
         from portal.services.vision.similar import vision_search
 
         return vision_search(rt, viewer, params, query)
+    if wants_meaning(rt, query):
+        return meaning_search(rt, query)
     return rt.search().search(query)
 
 
+def explanations(rt: Runtime, params: SearchParams, result: SearchResult) -> dict[int, Explanation]:
+    """Why each hit of this page matched (highlighted fields, or "matched by meaning")."""
+    if not params.text:
+        return {}
+    languages = Analysis.parse(rt.settings.search_languages)
+    return explain_hits(result.hits, params.text, active_expansions(rt), languages)
+
+
+def _why(explained: Explanation | None) -> dict[str, Any]:
+    if explained is None:
+        return {"matched_by": None, "highlights": []}
+    return {
+        "matched_by": explained.matched_by,
+        "highlights": [
+            {
+                "field": h.field,
+                "label": h.label,
+                "html": h.html,
+                "fragments": [{"text": text, "marked": marked} for text, marked in h.fragments],
+            }
+            for h in explained.highlights
+        ],
+    }
+
+
 def result_to_dict(
-    result: SearchResult, params: SearchParams, viewer: Viewer | None = None
+    result: SearchResult,
+    params: SearchParams,
+    viewer: Viewer | None = None,
+    explained: Mapping[int, Explanation] | None = None,
 ) -> dict[str, Any]:
-    """The JSON form of a result: hits with their main fields, total, facets with counts.
+    """The JSON form of a result: hits with their main fields and why they matched (``explained``), total,
+    facets with counts.
 
     Partners and the public see the released status (an approved asset with a newer version in review is
     "approved" to them), never the internal workflow state.
@@ -246,6 +280,7 @@ def result_to_dict(
                 "status": hit.doc.get(status_field),
                 "thumbnail_url": f"/a/{hit.id}/thumb",
                 "url": f"/assets/{hit.id}",
+                **_why((explained or {}).get(hit.id)),
             }
             for hit in result.hits
         ],

@@ -1,0 +1,200 @@
+"""Meaning search: what text of a document the text model embeds, attaching those embeddings to documents
+(batched, in the index sync), and fusing the meaning hits with the word hits.
+
+The fusion is reciprocal rank (RRF) over the word list and one list per vector source (the text model's
+text vectors; CLIP's text-to-image scores when CLIP is the vision model). Vector hits below their floor
+never take part (the engine drops them). Word hits that are strong (every word matched and a score at least
+``STRONG_SHARE`` of the best one) rank above anything found by meaning alone; everything else interleaves
+by fused score, so a query no word matches is answered by meaning, and a query words answer well is not
+flooded with near misses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from indexer.fusion import RRF_K
+from indexer.query import PortalQuery, SearchHit, SearchResult
+from indexer.schema import ATTR_PREFIX, TEXT_VECTOR_FIELD, VECTOR_FIELD, keyword_values
+
+# (texts) -> one unit vector per text, or None when the model is unavailable (documents go in without).
+TextEncoder = Callable[[Sequence[str]], Sequence[Sequence[float]] | None]
+Search = Callable[[PortalQuery], SearchResult]
+# Hits of each list taking part in the fusion at least (more when the page reaches further), and at most.
+MIN_WINDOW = 50
+MAX_WINDOW = 1000
+# Cosine a text-vector hit needs at least (calibrated on the demo catalogue with the packaged MiniLM).
+DEFAULT_FLOOR = 0.35
+# A meaning hit must also be within this much of the best meaning hit's cosine: a query that matches
+# something very well does not drag in everything merely related.
+RELATIVE_MARGIN = 0.2
+# Cosine a CLIP text-to-image hit needs at least (CLIP's scale is much flatter than MiniLM's).
+CLIP_FLOOR = 0.25
+# A word hit scoring at least this share of the best word hit is "strong": no meaning-only hit passes it.
+STRONG_SHARE = 0.5
+# Characters of description and document text that go into the embedded text.
+MAX_DESCRIPTION = 400
+MAX_TEXT = 1000
+MATCHED_BY_WORDS = "words"
+MATCHED_BY_MEANING = "meaning"
+MATCHED_BY_BOTH = "words+meaning"
+
+
+def document_text(doc: Mapping[str, Any]) -> str:
+    """The text of a document the text model embeds: title, product names, category and type, brand,
+    tags (manual and accepted auto tags), product attribute values, then the start of the description."""
+    parts: list[str] = []
+
+    def add(values: Iterable[str]) -> None:
+        for value in values:
+            value = " ".join(str(value).split())
+            if value and value not in parts:
+                parts.append(value)
+
+    for name in ("title", "product_names", "category", "product_type", "brand", "tags", "auto_tags"):
+        add(keyword_values(doc.get(name)))
+    add(v for key in sorted(doc) if key.startswith(ATTR_PREFIX) for v in keyword_values(doc[key]))
+    description = " ".join(str(doc.get("description") or "").split())[:MAX_DESCRIPTION]
+    add([description] if description else [])
+    return ". ".join(parts)[:MAX_TEXT]
+
+
+def attach_text_vectors(docs: Sequence[dict[str, Any]], encoder: TextEncoder) -> int:
+    """Add each document's ``text_vector`` (one encoder call for the distinct texts of the batch); returns
+    how many documents got one (documents without text get none)."""
+    texts = {id(doc): document_text(doc) for doc in docs}
+    distinct = list(dict.fromkeys(t for t in texts.values() if t))
+    if not distinct:
+        return 0
+    encoded = encoder(distinct)
+    if encoded is None:
+        return 0
+    vectors = dict(zip(distinct, encoded, strict=True))
+    done = 0
+    for doc in docs:
+        vector = vectors.get(texts[id(doc)])
+        if vector is not None:
+            doc[TEXT_VECTOR_FIELD] = [float(v) for v in vector]
+            done += 1
+    return done
+
+
+@dataclass(frozen=True)
+class Fused:
+    """One fused hit: the hit (score = fused RRF score), how it was found, and its best cosine."""
+
+    hit: SearchHit
+    matched_by: str
+    similarity: float | None
+
+
+def _strong(words: Sequence[SearchHit], all_words: bool) -> set[int]:
+    if not all_words or not words:
+        return set()
+    scores = [h.score for h in words if h.score is not None]
+    if not scores:
+        return {h.id for h in words}
+    top = max(scores)
+    return {h.id for h in words if h.score is not None and h.score >= STRONG_SHARE * top}
+
+
+def fuse_meaning(
+    words: Sequence[SearchHit],
+    vector_lists: Sequence[Sequence[SearchHit]],
+    *,
+    all_words: bool = True,
+    k: int = RRF_K,
+) -> list[Fused]:
+    """Fuse the word hits with vector hit lists (already above their floors) by RRF; strong word hits
+    first (see the module docstring). Ties by id. ``all_words``: the word hits matched every query word
+    (not the most-words fallback)."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    scores: dict[int, float] = {}
+    docs: dict[int, SearchHit] = {}
+    similarity: dict[int, float] = {}
+    for number, hits in enumerate([words, *vector_lists]):
+        seen: set[int] = set()
+        for rank, hit in enumerate(hits, start=1):
+            if hit.id in seen:
+                continue
+            seen.add(hit.id)
+            scores[hit.id] = scores.get(hit.id, 0.0) + 1.0 / (k + rank)
+            docs.setdefault(hit.id, hit)
+            if number and hit.score is not None:
+                similarity[hit.id] = max(similarity.get(hit.id, -1.0), float(hit.score))
+    word_ids = {h.id for h in words}
+    strong = _strong(words, all_words)
+    order = sorted(scores, key=lambda i: (i not in strong, -scores[i], i))
+    out = []
+    for i in order:
+        by = MATCHED_BY_BOTH if i in word_ids and i in similarity else MATCHED_BY_WORDS
+        if i not in word_ids:
+            by = MATCHED_BY_MEANING
+        out.append(Fused(SearchHit(i, scores[i], docs[i].doc), by, similarity.get(i)))
+    return out
+
+
+def _near_best(hits: Sequence[SearchHit]) -> list[SearchHit]:
+    """The hits within ``RELATIVE_MARGIN`` of the best one's score."""
+    if not hits:
+        return []
+    top = max(h.score or 0.0 for h in hits)
+    return [h for h in hits if (h.score or 0.0) >= top - RELATIVE_MARGIN]
+
+
+def _collect(search: Search, q: PortalQuery, window: int) -> SearchResult:
+    """The first ``window`` hits of ``q`` (pages of at most 200), facets from the first page."""
+    first = search(dataclasses.replace(q, page=1, size=min(window, 200)))
+    hits = list(first.hits)
+    page = 2
+    while len(hits) < min(window, first.total) and len(hits) == (page - 1) * 200:
+        more = search(dataclasses.replace(q, page=page, size=200, facets=()))
+        if not more.hits:
+            break
+        hits.extend(more.hits)
+        page += 1
+    return SearchResult(first.total, hits[:window], first.facets)
+
+
+def hybrid_meaning_search(
+    search: Search,
+    query: PortalQuery,
+    text_vector: Sequence[float],
+    floor: float = DEFAULT_FLOOR,
+    clip_vector: Sequence[float] | None = None,
+) -> SearchResult:
+    """``query``'s word hits fused with its meaning hits: the same query (permission, filters) with the
+    text replaced by ``text_vector`` over the text vectors, hits below ``floor`` left out; ``clip_vector``
+    (CLIP's text embedding) adds text-to-image hits above ``CLIP_FLOOR``. The total counts the word hits
+    and the meaning-only hits; facets are the word search's, or the meaning search's when no word matched.
+    """
+    window = min(MAX_WINDOW, max(MIN_WINDOW, query.offset + query.size))
+    words = _collect(search, query, window)
+    meaning_q = dataclasses.replace(
+        query,
+        text="",
+        vector=tuple(text_vector),
+        vector_field=TEXT_VECTOR_FIELD,
+        min_score=floor,
+        facets=query.facets if words.total == 0 else (),
+    )
+    meaning = _collect(search, meaning_q, window)
+    lists: list[Sequence[SearchHit]] = [_near_best(meaning.hits)]
+    if clip_vector is not None:
+        clip_q = dataclasses.replace(
+            meaning_q, vector=tuple(clip_vector), vector_field=VECTOR_FIELD, facets=()
+        )
+        clip_q = dataclasses.replace(clip_q, min_score=0.0)
+        lists.append([h for h in _collect(search, clip_q, window).hits if (h.score or 0.0) >= CLIP_FLOOR])
+    fused = fuse_meaning(words.hits, lists)
+    word_ids = {h.id for h in words.hits}
+    extra = sum(1 for f in fused if f.hit.id not in word_ids)
+    hits = [
+        SearchHit(f.hit.id, f.hit.score, f.hit.doc, f.matched_by)
+        for f in fused[query.offset : query.offset + query.size]
+    ]
+    return SearchResult(words.total + extra, hits, words.facets if words.total else meaning.facets)
