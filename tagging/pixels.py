@@ -30,10 +30,17 @@ REFERENCE_COLOURS: dict[str, tuple[int, int, int]] = {
 }
 
 
-def _thumbnail(image: Image.Image) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """RGB (flattened onto white) and alpha in [0, 1] of a small copy of the image."""
+def small_copy(image: Image.Image) -> Image.Image:
+    """The image scaled to at most ``THUMB`` px, what every statistic here looks at. Pass it instead of the
+    image to compute several statistics of one image: each then skips its own (identical) downscale."""
     small = image.copy()
     small.thumbnail((THUMB, THUMB))
+    return small
+
+
+def _thumbnail(image: Image.Image) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """RGB (flattened onto white) and alpha in [0, 1] of a small copy of the image."""
+    small = small_copy(image)
     if small.mode == "P" and "transparency" in small.info:
         small = small.convert("RGBA")
     alpha = (
