@@ -29,6 +29,7 @@ from portal.services.vision import store as vision_store
 from portal.services.vision import tags as vision_tags
 from tagging.autotag import Analysis, Prepared, Tagger, tagger_for
 from tagging.base import Embedder, Vectors, chunks
+from tagging.ort import thread_count
 
 log = logging.getLogger(__name__)
 BATCH = 32
@@ -174,7 +175,7 @@ def embed_versions(
     recent: deque[list[vision_duplicates.Candidate]] = deque(maxlen=RECENT_BATCHES)
     stored = 0
     with (
-        ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix="assetport-decode") as pool,
+        ThreadPoolExecutor(decode_threads(rt), thread_name_prefix="assetport-decode") as pool,
         ThreadPoolExecutor(1, thread_name_prefix="assetport-vision-store") as writer,
     ):
         ahead: Future[list[Item]] = pool.submit(_decode_batch, rt, tagger, pool, batches[0])
@@ -193,6 +194,12 @@ def embed_versions(
             writing = (future, len(chunk))
         stored += _finish(writing, progress)
     return stored
+
+
+def decode_threads(rt: Runtime) -> int:
+    """Decode/preprocess threads of one job: ``DECODE_THREADS``, bounded like the model's own pool by
+    ``ASSETPORT_VISION_THREADS`` (else the CPU count): more only queue for the same cores."""
+    return max(1, min(DECODE_THREADS, thread_count(rt.settings.vision_threads)))
 
 
 def _finish(writing: tuple[Future[int], int] | None, progress: Progress | None) -> int:
