@@ -15,17 +15,28 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also run search at 1,000,000 assets")
     parser.add_argument(
         "--only",
-        choices=["ingest", "search", "relevance", "vision", "distribution", "media", "bulk"],
-        help="run one benchmark",
+        choices=["ingest", "ingest-vision", "search", "relevance", "vision", "distribution", "media", "bulk"],
+        help="run one benchmark (ingest-vision: only the 12 MP JPEGs with vision off and on)",
     )
+    parser.add_argument("--count", type=int, help="12 MP JPEGs per ingest run (default 200, quick 20)")
     args = parser.parse_args()
 
-    if args.only in (None, "ingest"):
-        rows = ingest.bench(count=20 if args.quick else 200)
+    if args.only in (None, "ingest", "ingest-vision"):
+        count = args.count or (20 if args.quick else 200)
+        outcome = ingest.bench(count) if args.only != "ingest-vision" else ingest.vision_pair(count)
         print_table(
-            "Ingest throughput (whole pipeline incl. thumbnails and previews, embedded defaults)", rows
+            "Ingest throughput (whole pipeline incl. thumbnails and previews, embedded defaults)",
+            outcome["rows"],
         )
-        print(f"results: {write_results('ingest', rows)}")
+        print("  vision on vs off: " + ", ".join(f"{k} {v}" for k, v in outcome["ratio"].items()))
+        print_table("Ingest stages, vision off (busy = summed over threads)", outcome["stages_off"])
+        print_table(
+            "Ingest stages, vision on (forward: thread CPU is the calling thread's share only; "
+            "ONNX Runtime's pool works beside it)",
+            outcome["stages_on"],
+        )
+        extra = {k: outcome[k] for k in ("ratio", "stages_off", "stages_on")}
+        print(f"results: {write_results('ingest', outcome['rows'], **extra)}")
     if args.only in (None, "search"):
         sizes = [2_000] if args.quick else [100_000, *([1_000_000] if args.million else [])]
         rows = [row for n in sizes for row in search.bench(n, runs=50 if args.quick else 200)]

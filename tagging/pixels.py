@@ -30,10 +30,17 @@ REFERENCE_COLOURS: dict[str, tuple[int, int, int]] = {
 }
 
 
-def _thumbnail(image: Image.Image) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """RGB (flattened onto white) and alpha in [0, 1] of a small copy of the image."""
+def small_copy(image: Image.Image) -> Image.Image:
+    """The image scaled to at most ``THUMB`` px, what every statistic here looks at. Pass it instead of the
+    image to compute several statistics of one image: each then skips its own (identical) downscale."""
     small = image.copy()
     small.thumbnail((THUMB, THUMB))
+    return small
+
+
+def _thumbnail(image: Image.Image) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """RGB (flattened onto white) and alpha in [0, 1] of a small copy of the image."""
+    small = small_copy(image)
     if small.mode == "P" and "transparency" in small.info:
         small = small.convert("RGBA")
     alpha = (
@@ -104,7 +111,10 @@ def colour_shares(image: Image.Image, names: list[str]) -> NDArray[np.float32]:
     if pixels.size == 0:
         return out
     refs = np.array(list(REFERENCE_COLOURS.values()), dtype=np.float32)
-    nearest = np.argmin(((pixels[:, None, :] - refs[None, :, :]) ** 2).sum(axis=2), axis=1)
+    # Squared distance less the pixel's own (constant per pixel) |p|^2: |r|^2 - 2 p.r, one small matrix
+    # product. Pixel and reference values are integers, so every term is exact in float32 and the nearest
+    # colour is the very one the direct (pixels x refs x 3) difference finds, ties included.
+    nearest = np.argmin((refs**2).sum(axis=1)[None, :] - 2.0 * (pixels @ refs.T), axis=1)
     counts = np.bincount(nearest, minlength=len(refs)) / len(pixels)
     index = {name: i for i, name in enumerate(REFERENCE_COLOURS)}
     for k, name in enumerate(names):

@@ -72,7 +72,7 @@ def meaning_floor(settings: Settings) -> float:
 
 def encode(texts: Sequence[str]) -> list[list[float]]:
     """Unit vectors of the packaged text model (MiniLM, offline) for these texts."""
-    from tagging.autotag import encode_phrases
+    from tagging.classmap import encode_phrases
 
     return [row.tolist() for row in encode_phrases(list(texts))]
 

@@ -29,12 +29,16 @@ from portal.services.vision import store as vision_store
 from portal.services.vision import tags as vision_tags
 from tagging.autotag import Analysis, Prepared, Tagger, tagger_for
 from tagging.base import Embedder, Vectors, chunks
+from tagging.ort import thread_count
 
 log = logging.getLogger(__name__)
 BATCH = 32
 DECODE_THREADS = 4
 # The rendition the model looks at: big enough for 224-384 px models, far cheaper than the original.
 SOURCE_PRESET = "preview"
+# The longest edge of what the model is given: the preview rendition's, so a preview needs no rescale of
+# its own (a 1280 -> 1024 bicubic pass cost more CPU than the model's whole preprocessing).
+MODEL_VIEW_EDGE = 1280
 # Previous batches of the same job compared for near-duplicates in memory: their index sync may still
 # be on its way; older ones are in the index.
 RECENT_BATCHES = 8
@@ -95,7 +99,7 @@ def _sources(rt: Runtime, version_ids: Sequence[int]) -> list[tuple[int, int, st
 
 
 def decode_image(rt: Runtime, sha: str) -> Image.Image:
-    """A blob decoded the way the model sees it: reduced-scale JPEG decode, EXIF-rotated, at most 1024 px,
+    """A blob decoded the way the model sees it: reduced-scale JPEG decode, EXIF-rotated, at most 1280 px,
     RGB (RGBA when transparent). Raises what Pillow raises for files that are no images.
 
     Decode once: when the preview job of this process left the frame it encoded this preview from
@@ -110,9 +114,12 @@ def decode_image(rt: Runtime, sha: str) -> Image.Image:
 
 
 def model_view(image: Image.Image) -> Image.Image:
-    """An upright decoded image scaled to at most 1024 px (in place), RGB (RGBA when transparent)."""
-    image.thumbnail((1024, 1024))
-    return image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    """An upright decoded image scaled to at most ``MODEL_VIEW_EDGE`` px (in place), RGB (RGBA when
+    transparent). A preview (or the frame it was encoded from) is already that small and is used as it
+    is: the model's own preprocessing scales it to its input size in one step."""
+    image.thumbnail((MODEL_VIEW_EDGE, MODEL_VIEW_EDGE))
+    mode = "RGBA" if "A" in image.getbands() else "RGB"
+    return image if image.mode == mode else image.convert(mode)
 
 
 def decode_versions(rt: Runtime, version_ids: Sequence[int]) -> list[tuple[int, int, Image.Image]]:
@@ -168,7 +175,7 @@ def embed_versions(
     recent: deque[list[vision_duplicates.Candidate]] = deque(maxlen=RECENT_BATCHES)
     stored = 0
     with (
-        ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix="assetport-decode") as pool,
+        ThreadPoolExecutor(decode_threads(rt), thread_name_prefix="assetport-decode") as pool,
         ThreadPoolExecutor(1, thread_name_prefix="assetport-vision-store") as writer,
     ):
         ahead: Future[list[Item]] = pool.submit(_decode_batch, rt, tagger, pool, batches[0])
@@ -187,6 +194,12 @@ def embed_versions(
             writing = (future, len(chunk))
         stored += _finish(writing, progress)
     return stored
+
+
+def decode_threads(rt: Runtime) -> int:
+    """Decode/preprocess threads of one job: ``DECODE_THREADS``, bounded like the model's own pool by
+    ``ASSETPORT_VISION_THREADS`` (else the CPU count): more only queue for the same cores."""
+    return max(1, min(DECODE_THREADS, thread_count(rt.settings.vision_threads)))
 
 
 def _finish(writing: tuple[Future[int], int] | None, progress: Progress | None) -> int:
@@ -216,12 +229,17 @@ def _store(
     with rt.db.transaction() as session:
         alive = set(session.scalars(select(Asset.id).where(Asset.id.in_([it.asset_id for it in items]))))
         keep = [i for i, it in enumerate(items) if it.asset_id in alive]  # deleted while we worked: skip
+        # Take this process's turn to write first (the ORM flush of the sync's outbox row does: see
+        # ``models.db``), then the bulk statements. The other way round they would hold SQLite's write
+        # lock while waiting for that turn, and a writer holding the turn (an upload) waits for SQLite's
+        # lock: both stall until the busy timeout, and the upload fails with "database is locked".
+        search_sync.assets_changed(session, sorted(alive))
+        session.flush()
         vision_store.store_embeddings(
             session, model_id, [(items[i].asset_id, items[i].version_id, candidates[i].vector) for i in keep]
         )
         vision_tags.store_suggestions_many(session, model_id, {items[i].asset_id: scored[i] for i in keep})
         vision_duplicates.flag_many(session, {a: near[a] for a in alive & set(near)}, model_id)
-        search_sync.assets_changed(session, sorted(alive))
     return len(keep)
 
 
