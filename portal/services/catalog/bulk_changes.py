@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from indexer.custom_fields import load_specs
 from models import Asset, Visibility
 from portal.errors import NotFound, ValidationError
-from indexer.custom_fields import load_specs
 from portal.services.catalog import bulk_fields, editing, linking
 from portal.services.catalog.bulk_parts import Context, iso
 from portal.services.governance import rights, workflow
@@ -227,7 +227,7 @@ def _apply_action(
         return 409, f"it is {asset.status.replace('_', ' ')}; {rule.action} needs it {allowed}"
     if rule.action == "submit" and ctx.required_fields:
         # The submit rule (``custom_values.require_complete``), against the values this change leaves.
-        values = state[bulk_fields.PART] if bulk_fields.PART in state else (asset.custom_fields or {})
+        values = state.get(bulk_fields.PART, asset.custom_fields or {})
         missing = [s.label() for s in ctx.required_fields if values.get(s.key) in (None, "", [])]
         if missing:
             return 422, f"fill in the required fields before submitting for review: {', '.join(missing)}"
