@@ -3,6 +3,7 @@ job with live progress (htmx polling, like packages), and the undo of the whole 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,11 +12,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
+from indexer.custom_fields import FieldSpec
 from models import Role
 from portal.errors import ValidationError
-from portal.services.catalog import browse, bulk
+from portal.services.catalog import browse, bulk, custom_values
 from portal.services.governance import workflow
 from portal.services.paging import MAX_ID
+from portal.web import bulk_view
 from portal.web.context import runtime, viewer
 
 bulk_bp = Blueprint("bulk", __name__)
@@ -43,9 +46,37 @@ def _source(args: MultiDict[str, str]) -> dict[str, Any]:
     }
 
 
-def changes_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
-    """The change set (as the API takes it) from the bulk edit form; fields left empty change nothing."""
-    changes: dict[str, Any] = {}
+def _custom_fields() -> list[FieldSpec]:
+    """The custom fields this viewer may see (the form shows them; only those are read back)."""
+    with runtime().db.session() as session:
+        return custom_values.visible_fields(session, viewer())
+
+
+def _field_changes(form: MultiDict[str, str], fields: Sequence[FieldSpec]) -> dict[str, Any]:
+    """``set_fields``/``clear_fields`` from the custom field rows: each shown field (``cf_shown``) says
+    ``cf_mode.<key>`` keep, set (the value of the shared macro's input) or clear."""
+    modes = {key: form.get(f"cf_mode.{key}") or "keep" for key in dict.fromkeys(form.getlist("cf_shown"))}
+    to_set = [key for key, mode in modes.items() if mode == "set"]
+    picked = MultiDict([("cf_shown", key) for key in to_set])
+    picked.update([(f"cf.{key}", v) for key in to_set for v in form.getlist(f"cf.{key}")])
+    values = custom_values.parse_form_values(fields, viewer(), picked)
+    labels = {spec.key: spec.label() for spec in fields}
+    empty = [labels[key] for key in to_set if key in values and values[key] is None]
+    if empty:
+        raise ValidationError(f"give a value to set for {', '.join(empty)} (or choose to clear it)")
+    out: dict[str, Any] = {}
+    if values:
+        out["set_fields"] = values
+    cleared = [key for key, mode in modes.items() if mode == "clear" and key in labels]
+    if cleared:
+        out["clear_fields"] = cleared
+    return out
+
+
+def changes_from_form(form: MultiDict[str, str], fields: Sequence[FieldSpec] = ()) -> dict[str, Any]:
+    """The change set (as the API takes it) from the bulk edit form; fields left empty change nothing.
+    ``fields``: the custom fields the form showed (their rows are read when given)."""
+    changes: dict[str, Any] = _field_changes(form, fields) if fields else {}
 
     def words(name: str) -> list[str]:
         return [w for w in (form.get(name) or "").replace(";", ",").split(",") if w.strip()]
@@ -89,11 +120,14 @@ def _form_page(
     context = {
         "source": source, "selection": selection, "form": form, "error": error, "actions": actions,
         "is_manager": viewer().at_least(Role.MANAGER), "back": _back(source),
+        "custom_fields": _custom_fields(),
     }  # fmt: skip
     return render_template("bulk/edit.html", **context), 422 if error else 200
 
 
 def _back(source: dict[str, Any]) -> str:
+    if source["collection_id"] is not None:
+        return url_for("collections.detail", collection_id=source["collection_id"])
     if source["search"] is not None:
         return url_for("search.index") + ("?" + source["search"].lstrip("?") if source["search"] else "")
     return url_for("search.index")
@@ -117,8 +151,9 @@ def edit() -> ResponseReturnValue:
 def preview() -> ResponseReturnValue:
     """What the change set would do to the selection; nothing is written. Confirm starts the job."""
     source = _source(request.form)
+    fields = _custom_fields()
     try:
-        raw = changes_from_form(request.form)
+        raw = changes_from_form(request.form, fields)
         changes = bulk.parse_changes(raw)
         selection = _selection(source)
         shown = bulk.preview(runtime().db, viewer(), selection, changes)
@@ -126,8 +161,8 @@ def preview() -> ResponseReturnValue:
         return _form_page(source, request.form, exc.message)
     samples = [i for i in shown["items"] if i["result"] == "ok" and i.get("changes")][:20]
     return render_template(
-        "bulk/preview.html", source=source, selection=selection, preview=shown, samples=samples, raw=raw,
-        form=request.form,
+        "bulk/preview.html", source=source, selection=selection, preview=shown, raw=raw, form=request.form,
+        rows=bulk_view.sample_rows(samples, fields), asked=bulk_view.asked_fields(raw, fields),
     )  # fmt: skip
 
 
@@ -136,7 +171,7 @@ def preview() -> ResponseReturnValue:
 def start() -> ResponseReturnValue:
     """Start the job (after the preview) and show its progress."""
     source = _source(request.form)
-    raw = changes_from_form(request.form)
+    raw = changes_from_form(request.form, _custom_fields())
     selection = _selection(source)
     with runtime().db.transaction() as session:
         job_id = bulk.start(session, viewer(), selection, raw).id

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
@@ -14,12 +13,11 @@ from flask_login import login_required
 
 from models import Role, Visibility
 from portal.errors import BadRequest
-from portal.services.catalog import batch_upload
+from portal.services.catalog import batch_upload, custom_values
 from portal.services.governance.policy import require_role
 from portal.web.context import client_ip, runtime, viewer
 
 upload_bp = Blueprint("upload", __name__)
-FIELD_PREFIX = "field."  # custom field inputs are named field.<name> (templates/upload/_custom_fields.html)
 
 
 @upload_bp.get("/upload")
@@ -28,21 +26,24 @@ def index() -> ResponseReturnValue:
     """Drag-and-drop batch upload page (editors and above)."""
     require_role(viewer(), Role.EDITOR)
     limit_mb = runtime().settings.max_upload_bytes // (1024 * 1024)
+    with runtime().db.session() as session:
+        fields = custom_values.visible_fields(session, viewer())
     return render_template(
         "upload.html",
         limit_mb=limit_mb,
         visibilities=[v.value for v in Visibility],
         placeholders=batch_upload.PLACEHOLDERS,
+        custom_fields=fields,
     )
 
 
 def _spec() -> batch_upload.BatchSpec:
-    """The batch values of this request's form (custom fields from ``field.<name>`` inputs)."""
-    fields: dict[str, Any] = {
-        name[len(FIELD_PREFIX) :]: (values if len(values) > 1 else values[0])
-        for name, values in request.form.lists()
-        if name.startswith(FIELD_PREFIX) and any(v.strip() for v in values)
-    }
+    """The batch values of this request's form (custom fields from the ``custom_fields/_inputs.html``
+    inputs the page rendered; an empty one sets nothing)."""
+    with runtime().db.session() as session:
+        shown = custom_values.visible_fields(session, viewer())
+    values = custom_values.parse_form_values(shown, viewer(), request.form)
+    fields = {key: value for key, value in values.items() if value is not None}
     return batch_upload.parse_batch(request.form, request.form.getlist("product"), fields)
 
 

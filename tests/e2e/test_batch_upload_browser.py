@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from models import Asset, Product
+from models import Asset, Product, Role
+from portal.services.catalog import custom_fields
+from portal.services.governance.policy import Viewer
 from tests.e2e.conftest import LiveServer
 from tests.e2e.page_guard import PageGuard
 from tests.gov_helpers import png
@@ -46,6 +48,10 @@ def test_editor_uploads_a_batch_with_metadata_and_submits_all_manager_reviews_th
         session.add(
             Product(article_number="404.038.96", name="Walnut desk lamp", model_code="LAMP", attributes={})
         )
+        # A custom field "submit for review" needs: the batch form asks for it and applies it to every file.
+        season = {"key": "season", "type": "select", "labels": {"en": "Season"}, "required": True,
+                  "options": [{"value": "spring"}, {"value": "winter"}]}  # fmt: skip
+        custom_fields.create_field(session, Viewer(None, Role.ADMIN), season)
     live_server.make_user("ed@example.com", "editor")
     live_server.make_user("boss@example.com", "manager")
 
@@ -74,8 +80,10 @@ def test_editor_uploads_a_batch_with_metadata_and_submits_all_manager_reviews_th
     # Visibility is required to submit: the form asks for it and nothing is sent.
     page.click("[data-batch-start]")
     assert page.locator("#batch-visibility:invalid").count() == 1
+    assert page.locator("#batch-cf-season:invalid").count() == 1
     assert page.locator(".upload-item.is-sending, .upload-item.is-created").count() == 0
     page.select_option("#batch-visibility", "partner")
+    page.select_option("#batch-cf-season", "spring")
     page.locator("[data-file-title]").first.fill("Hero shot")
     page.locator("[data-file-tags]").first.fill("hero")
     page.click("[data-batch-start]")
@@ -97,6 +105,7 @@ def test_editor_uploads_a_batch_with_metadata_and_submits_all_manager_reviews_th
         for asset in assets:
             facts = (asset.status, asset.visibility, asset.rights_note)
             assert facts == ("in_review", "partner", "Own shoot, all channels")
+            assert asset.custom_fields == {"season": "spring"}
             assert [link.key for link in asset.links] == ["404.038.96"]
             assert {"spring", "campaign"} <= {t.tag for t in asset.tags}
         ids = [a.id for a in assets]

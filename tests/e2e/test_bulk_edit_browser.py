@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from models import Asset, AssetProduct, AssetTag
+from models import Asset, AssetProduct, AssetTag, Role
 from models.base import utcnow
+from portal.services.catalog import custom_fields
 from portal.services.catalog.products import upsert_product
+from portal.services.governance.policy import Viewer
 from portal.services.search import sync as search_sync
 from tests.e2e.conftest import LiveServer
 
@@ -36,6 +38,9 @@ def _seed(live: LiveServer) -> list[int]:
         session.execute(insert(Asset), rows)
         ids = list(session.scalars(select(Asset.id).where(Asset.title.like("crate %"))))
         upsert_product(session, {"name": "Bracket seventy-seven"}, article_number="BRK-77")
+        season = {"key": "season", "type": "select", "labels": {"en": "Season"},
+                  "options": [{"value": "summer"}, {"value": "winter"}]}  # fmt: skip
+        custom_fields.create_field(session, Viewer(None, Role.ADMIN), season)
         search_sync.assets_changed(session, ids)
     return ids
 
@@ -47,6 +52,12 @@ def _watch(page: Any) -> list[str]:
     page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 500 else None)
     page.route("**/a/*/thumb", lambda route: route.fulfill(status=200, content_type="image/png", body=PIXEL))
     return problems
+
+
+def _seasons(live: LiveServer, ids: list[int]) -> set[Any]:
+    with live.rt.db.session() as session:
+        values = session.scalars(select(Asset.custom_fields).where(Asset.id.in_(ids)))
+        return {(v or {}).get("season") for v in values}
 
 
 def _count(live: LiveServer, model: Any, *where: Any) -> int:
@@ -81,18 +92,23 @@ def test_manager_bulk_edits_300_search_hits_with_preview_and_undo(live_server: L
     page.wait_for_selector(
         "[data-product-picker=add_links] [data-chosen] input[value='BRK-77']", state="attached"
     )
+    # A custom field: choosing a value switches its row to "Set to".
+    page.select_option("#bulk-cf-season", "winter")
+    assert page.locator("#bulk-cf-mode-season").input_value() == "set"
     page.click("#bulk-preview")
 
     summary = page.locator("[data-preview-summary]")
     summary.wait_for()
     assert "300 assets: 300 change" in " ".join(summary.text_content().split())
     assert _count(live_server, AssetTag, AssetTag.tag == "harvest") == 0  # the preview wrote nothing
+    assert "Season: set to winter" in " ".join(page.locator("#bulk-asked-fields").inner_text().split())
 
     page.click("#bulk-confirm")
     page.wait_for_selector("#bulk-progress[data-status=done]")
     assert "300 changed" in page.locator("[data-job-summary]").inner_text()
     assert _count(live_server, AssetTag, AssetTag.tag == "harvest") == HITS
     assert _count(live_server, AssetProduct, AssetProduct.article_number == "BRK-77") == HITS
+    assert _seasons(live_server, ids) == {"winter"}
     page.goto(f"{live_server.url}/search?f.tags=harvest")
     assert "300" in page.locator("#search-count").inner_text()
     page.go_back()
@@ -104,6 +120,7 @@ def test_manager_bulk_edits_300_search_hits_with_preview_and_undo(live_server: L
     page.wait_for_selector("#bulk-progress[data-status=done]")
     assert _count(live_server, AssetTag, AssetTag.tag == "harvest") == 0
     assert _count(live_server, AssetProduct, AssetProduct.asset_id.in_(ids)) == 0
+    assert _seasons(live_server, ids) == {None}
 
     # The form fits a phone.
     page.set_viewport_size({"width": 390, "height": 844})

@@ -19,7 +19,7 @@ from portal.runtime import Runtime
 from portal.services.catalog import batch_upload
 from portal.services.governance.policy import Viewer
 from tests.conftest import csrf_token
-from tests.gov_helpers import png
+from tests.gov_helpers import png, user_with_token
 
 BAD = Path(__file__).parent.parent / "fixtures" / "format-zoo" / "bad" / "cross_scan_line_truncated.tga"
 
@@ -130,8 +130,10 @@ def test_the_server_refuses_an_incomplete_batch_with_a_clear_message(
         == 200
     )
     # Custom field values go through the hook: no field is defined here, so one is refused by name.
-    custom = _send(client, token, png(tmp_path, 10), 1, **{"field.season": "spring"})
-    assert custom["_status"] == 422 and custom["error"]["message"] == "unknown custom field(s): season"
+    with rt.db.session() as session, pytest.raises(ValidationError, match="unknown custom field 'season'"):
+        batch_upload.check_batch(
+            session, Viewer(1, Role.EDITOR), batch_upload.parse_batch({}, [], {"season": "x"})
+        )
     with rt.db.session() as session:
         assert session.scalars(select(Asset)).all() == []
 
@@ -143,3 +145,54 @@ def test_partners_may_not_upload(app: Flask, login: Callable[..., FlaskClient]) 
         "/upload/batch/check", data={}, headers={"X-CSRFToken": token, "Accept": "application/json"}
     )
     assert resp.status_code == 403
+
+
+SEASON = {
+    "key": "season", "type": "select", "labels": {"en": "Season"}, "required": True,
+    "options": [{"value": "summer", "labels": {"en": "Summer"}},
+                {"value": "winter", "labels": {"en": "Winter"}}],
+}  # fmt: skip
+COST = {"key": "cost_centre", "type": "text", "labels": {"en": "Cost centre"}, "audience": "staff"}
+
+
+def test_custom_fields_are_asked_checked_and_applied_to_every_file(
+    app: Flask, login: Callable[..., FlaskClient], tmp_path: Path
+) -> None:
+    rt: Runtime = app.extensions["assetport"]
+    _, admin = user_with_token(app, "admin")
+    for body in (SEASON, COST):
+        assert app.test_client().post("/api/v1/fields", json=body, headers=admin).status_code == 201
+    client, token = _client(app, login)
+    page = client.get("/upload").get_data(as_text=True)
+    # The role's fields through the shared macro; the required one is asked for before submitting.
+    assert 'name="cf_shown" value="season"' in page and 'name="cf_shown" value="cost_centre"' in page
+    assert 'id="batch-cf-season" name="cf.season" data-required-for-submit' in page
+    assert 'name="cf.cost_centre" maxlength' in page  # not required: no submit mark
+    headers = {"X-CSRFToken": token, "Accept": "application/json"}
+    shown = {"cf_shown": ["season", "cost_centre"], "visibility": "partner", "submit": "1"}
+    missing = client.post("/upload/batch/check", data=shown, headers=headers)
+    assert missing.status_code == 422
+    assert missing.get_json()["error"]["message"] == "fill in before submitting for review: Season"
+    wrong = client.post("/upload/batch/check", data={**shown, "cf.season": "autumn"}, headers=headers)
+    assert wrong.status_code == 422 and "not one of the choices" in wrong.get_json()["error"]["message"]
+    # A client that skips the check gets the same answer per file, and nothing is stored.
+    assert _send(client, token, png(tmp_path, 20), 1, **shown)["_status"] == 422
+    with rt.db.session() as session:
+        assert session.scalars(select(Asset)).all() == []
+    values = {**shown, "cf.season": "winter", "cf.cost_centre": " CC  7 "}
+    assert client.post("/upload/batch/check", data=values, headers=headers).status_code == 200
+    results = [_send(client, token, png(tmp_path, 21 + n), n + 1, **values) for n in range(2)]
+    assert [r["_status"] for r in results] == [201, 201] and all(r["submitted"] for r in results), results
+    with rt.db.session() as session:
+        assets = session.scalars(select(Asset).order_by(Asset.id)).all()
+        assert [a.custom_fields for a in assets] == [{"season": "winter", "cost_centre": "CC 7"}] * 2
+        assert [a.status for a in assets] == ["in_review"] * 2
+    # Drafts need no required value; a staff-only field is unknown to a role that may not see it.
+    draft = _send(client, token, png(tmp_path, 30), 3, cf_shown=["season"], **{"cf.season": ""})
+    assert draft["_status"] == 201 and not draft["submitted"]
+    partner = Viewer(1, Role.PARTNER)
+    with (
+        rt.db.session() as session,
+        pytest.raises(ValidationError, match="unknown custom field 'cost_centre'"),
+    ):
+        batch_upload.check_custom_fields(session, partner, {"cost_centre": "CC 7"})

@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from models import Asset
 from portal.runtime import Runtime
 from tests.brand_helpers import html, ingest, release
 from tests.conftest import csrf_token
@@ -337,3 +338,34 @@ def test_collections_are_in_the_openapi_spec(app: Flask) -> None:
     assert {"get", "post"} <= set(paths["/collections/{collection_id}/shares"])
     assert "post" in paths["/collections/{collection_id}/items/{asset_id}/move"]
     assert "ShareBody" in spec["components"]["schemas"]
+
+
+def test_edit_all_opens_the_bulk_edit_with_the_collection_as_source(
+    app: Flask, login: Callable[..., FlaskClient], cat: Catalogue
+) -> None:
+    rt: Runtime = app.extensions["assetport"]
+    editor = login("editor")
+    cid, _ = _make(editor, "Spring shoot", [cat.partner, cat.draft])
+    page = html(editor.get(f"/collections/{cid}"))
+    assert f'id="edit-all" href="/bulk?collection={cid}"' in page
+    form = html(editor.get(f"/bulk?collection={cid}"))
+    assert "collection “Spring shoot”: 2 assets" in form and f'name="collection" value="{cid}"' in form
+    assert f'href="/collections/{cid}" id="bulk-back">Back to the collection' in form
+    token = csrf_token(editor, f"/collections/{cid}")
+    data = {"csrf_token": token, "collection": str(cid), "add_tags": "spring", "expiry_mode": "keep"}
+    preview = html(editor.post("/bulk/preview", data=data))
+    # The partner asset is released: an editor may not change its tags (the single-asset rule).
+    assert "2 assets: 1 change, 1 refused" in preview and "released to partner viewers" in preview
+    started = editor.post("/bulk/start", data=data)
+    assert started.status_code == 302
+    rt.queue.join()
+    job = html(editor.get(started.headers["Location"]))
+    assert "1 changed" in job
+    with rt.db.session() as session:
+        tags = {i: sorted(t.tag for t in session.get(Asset, i).tags) for i in (cat.draft, cat.partner)}  # type: ignore[union-attr]
+    assert tags[cat.draft] == ["spring"] and "spring" not in tags[cat.partner]
+    # Partners keep their collections but get no "Edit all", and the bulk edit refuses them.
+    partner = login("partner", "p-bulk@example.com")
+    own, _ = _make(partner, "Mine", [cat.partner])
+    assert 'id="edit-all"' not in html(partner.get(f"/collections/{own}"))
+    assert partner.get(f"/bulk?collection={own}").status_code == 403

@@ -308,7 +308,8 @@ def test_bulk_sets_and_clears_fields_with_undo(app: Flask, tmp_path: Path) -> No
     with rt.db.session() as session:
         assert [session.get(Asset, i).custom_fields for i in ids] == [{"season": "winter"}] * 2  # type: ignore[union-attr]
     undo = client.post(f"/api/v1/bulk/{job['id']}/undo", headers=editor)
-    assert undo.status_code == 200, undo.get_json()
+    assert undo.status_code == 202, undo.get_json()  # the undo is a job too
+    rt.queue.join()
     with rt.db.session() as session:
         assert [session.get(Asset, i).custom_fields for i in ids] == [{}, {}]  # type: ignore[union-attr]
     both = {"set_fields": {"season": "winter"}, "clear_fields": ["season"]}
@@ -316,6 +317,58 @@ def test_bulk_sets_and_clears_fields_with_undo(app: Flask, tmp_path: Path) -> No
         "/api/v1/bulk", json={"ids": ids, "changes": both, "dry_run": True}, headers=editor
     )
     assert conflict.status_code == 422 and "either set or cleared" in conflict.get_json()["error"]["message"]
+
+
+def test_bulk_web_form_sets_and_clears_fields_and_bulk_submit_needs_the_required_ones(
+    app: Flask, login: Any, tmp_path: Path
+) -> None:
+    rt = _rt(app)
+    _define(app, SEASON, COST)
+    ids = [new_asset(rt, tmp_path, 40 + n) for n in range(2)]
+    editor = login("editor")
+    token = csrf_token(editor, "/search")
+    source = {"csrf_token": token, "asset_ids": [str(i) for i in ids], "expiry_mode": "keep"}
+    form = editor.post("/bulk", data=source).get_data(as_text=True)
+    assert 'name="cf_mode.season"' in form and 'name="cf_mode.cost_centre"' in form
+    assert 'id="bulk-cf-season" name="cf.season"' in form and 'name="cf_shown" value="cost_centre"' in form
+    shown = {**source, "cf_shown": ["season", "cost_centre"]}
+    empty = editor.post("/bulk/preview", data={**shown, "cf_mode.season": "set"})
+    assert empty.status_code == 422 and "give a value to set for Season" in empty.get_data(as_text=True)
+    values = {**shown, "cf_mode.season": "set", "cf.season": "winter", "cf_mode.cost_centre": "set",
+              "cf.cost_centre": "CC 9"}  # fmt: skip
+    preview = editor.post("/bulk/preview", data=values).get_data(as_text=True)
+    assert "2 assets: 2 change" in preview and "<strong>Season</strong>: set to Winter" in preview
+    assert "<td>Season</td>" in preview and "<td>Cost centre</td>" in preview
+    assert 'name="cf_mode.season" value="set"' in preview and 'name="cf.season" value="winter"' in preview
+    with rt.db.session() as session:
+        assert [session.get(Asset, i).custom_fields for i in ids] == [{}, {}]  # type: ignore[union-attr]
+    assert editor.post("/bulk/start", data=values).status_code == 302
+    rt.queue.join()
+    with rt.db.session() as session:
+        stored = [session.get(Asset, i).custom_fields for i in ids]  # type: ignore[union-attr]
+    assert stored == [{"season": "winter", "cost_centre": "CC 9"}] * 2
+    # "Leave as it is" ignores a typed value; "Clear" removes the value.
+    cleared = {**shown, "cf_mode.cost_centre": "clear", "cf.season": "summer"}
+    assert editor.post("/bulk/start", data=cleared).status_code == 302
+    rt.queue.join()
+    with rt.db.session() as session:
+        assert [session.get(Asset, i).custom_fields for i in ids] == [{"season": "winter"}] * 2  # type: ignore[union-attr]
+    # A bulk "submit" refuses an asset without a required value, unless the same change sets it.
+    bare = new_asset(rt, tmp_path, 45)
+    _, headers = user_with_token(app, "editor")
+    client = app.test_client()
+    submit = {"ids": [ids[0], bare], "changes": {"action": "submit"}, "dry_run": True}
+    items = client.post("/api/v1/bulk", json=submit, headers=headers).get_json()["items"]
+    assert items[0]["result"] == "ok" and items[1]["result"] == "refused" and items[1]["status"] == 422
+    assert items[1]["reason"] == "fill in the required fields before submitting for review: Season"
+    both = {"ids": [bare], "changes": {"action": "submit", "set_fields": {"season": "summer"}}}
+    assert client.post("/api/v1/bulk", json=both, headers=headers).status_code == 202
+    rt.queue.join()
+    with rt.db.session() as session:
+        asset = session.get(Asset, bare)
+        assert (
+            asset is not None and asset.status == "in_review" and asset.custom_fields == {"season": "summer"}
+        )
 
 
 def test_admin_page_adds_changes_and_deletes_fields(app: Flask, login: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.errors import ValidationError
-from portal.services.catalog import bulk_changes
+from portal.services.catalog import bulk_changes, bulk_fields
 from portal.services.catalog.bulk_changes import ChangeKind, change_keys, parse_changes, register_kind
 from portal.services.catalog.bulk_parts import revert_set, revert_value
 
@@ -22,6 +22,10 @@ from portal.services.catalog.bulk_parts import revert_set, revert_value
         {"expires_at": "someday"},
         {"add_tags": "not a list"},
         {"add_links": []},
+        {"set_fields": {"season": "winter"}, "clear_fields": ["season"]},
+        {"set_fields": ["season"]},
+        {"clear_fields": [1]},
+        {"set_fields": {}, "clear_fields": []},
     ],
 )
 def test_bad_change_sets_are_refused_before_anything_runs(raw: dict[str, object]) -> None:
@@ -57,3 +61,12 @@ def test_a_new_kind_of_change_is_one_registration() -> None:
     finally:
         bulk_changes.KINDS.remove(kind)
     assert "set_demo" not in change_keys()
+
+
+def test_custom_fields_are_a_part_applied_before_a_workflow_step_and_undone_field_by_field() -> None:
+    changes = parse_changes({"action": "submit", "set_fields": {"season": "winter"}, "add_tags": ["a"]})
+    assert changes.parts == ("tags", "custom_fields", "status")
+    # The job set season and cleared colour; someone set size since: it stays.
+    before, after = {"colour": "red"}, {"season": "winter"}
+    current = {"season": "winter", "size": "XL"}
+    assert bulk_fields.revert(current, before, after) == {"colour": "red", "size": "XL"}

@@ -5,9 +5,10 @@ Each file is stored on its own (``upload_one``), so a corrupt file among ten is 
 the other nine are kept. The batch values are checked once before any file is sent (``check_batch``) and
 again with every file, so a client that skips the page's checks gets the same clear message.
 
-Custom metadata fields: the values arrive as ``fields`` (name -> raw value) and pass through
-``missing_custom_fields`` (what "submit for review" still needs) and ``apply_custom_fields`` (store them).
-Both are the hook the custom-fields feature fills; until it does, no custom field is known.
+Custom metadata fields: the values arrive as ``fields`` (key -> value, from the inputs of the
+``custom_fields/_inputs.html`` macro) and are checked for the viewer (``check_custom_fields``), asked for
+when "submit for review" needs them (``missing_custom_fields``) and stored on every file
+(``apply_custom_fields``).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from indexer.custom_fields import load_specs
 from models import Asset, Role, Visibility
 from portal.errors import PortalError, ValidationError
 from portal.runtime import Runtime
-from portal.services.catalog import editing, linking
+from portal.services.catalog import custom_values, editing, linking
 from portal.services.catalog.ingest import IngestResult, ingest_file
 from portal.services.governance import rights, workflow
 from portal.services.governance.policy import Viewer, require_role
@@ -168,30 +170,39 @@ def parse_override(values: Mapping[str, str]) -> FileOverride:
 # --- required values ------------------------------------------------------------------------------------
 
 
-def check_custom_fields(session: Session, values: dict[str, Any]) -> None:
-    """Refuse values for unknown custom fields, or values a field does not accept (ValidationError).
-    Hook for the custom-fields feature: until fields exist, every name is unknown (a form saves only
-    what it shows)."""
-    if values:
-        raise ValidationError(f"unknown custom field(s): {', '.join(sorted(values))}")
+def check_custom_fields(session: Session, viewer: Viewer, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The custom field values checked for this viewer (``custom_values.parse_values``): an unknown field,
+    a staff-only one the viewer may not see, or a value a field does not accept is a ValidationError."""
+    return custom_values.parse_values(load_specs(session), viewer, values) if values else {}
 
 
-def missing_custom_fields(session: Session, values: dict[str, Any]) -> list[str]:
-    """Labels of the custom fields that are required to submit for review and have no value in ``values``.
-    Hook for the custom-fields feature: no custom field exists yet, so nothing is missing."""
-    return []
+def missing_custom_fields(session: Session, values: Mapping[str, Any]) -> list[str]:
+    """Labels of the custom fields that are required to submit for review and have no value in ``values``
+    (the submit rule, ``custom_values.require_complete``, asked before any file is sent)."""
+    return [
+        spec.label()
+        for spec in load_specs(session)
+        if spec.required and values.get(spec.key) in (None, "", [])
+    ]
 
 
-def apply_custom_fields(session: Session, viewer: Viewer, asset_id: int, values: dict[str, Any]) -> list[str]:
-    """Store checked custom field values on one asset; returns the names set. Hook for the custom-fields
-    feature (``check_batch`` has refused unknown fields already)."""
-    return sorted(values)
+def apply_custom_fields(
+    session: Session, viewer: Viewer, asset_id: int, values: Mapping[str, Any], ip: str | None = None
+) -> list[str]:
+    """Store the checked custom field values on one asset through the metadata edit service (its write
+    rules and audit apply); returns the keys given a value."""
+    parsed = {k: v for k, v in check_custom_fields(session, viewer, values).items() if v is not None}
+    if parsed:
+        edit = editing.MetadataEdit(None, None, None, given=frozenset(), custom_fields=parsed)
+        editing.update_asset_metadata(session, viewer, asset_id, edit, ip=ip)
+    return sorted(parsed)
 
 
-def missing_for_submit(session: Session, spec: BatchSpec) -> list[str]:
-    """What the batch still needs before its files may go to review (empty: nothing)."""
+def missing_for_submit(session: Session, spec: BatchSpec, fields: Mapping[str, Any]) -> list[str]:
+    """What the batch still needs before its files may go to review (empty: nothing); ``fields`` are the
+    checked custom field values."""
     missing = [] if spec.visibility else ["visibility"]
-    return missing + missing_custom_fields(session, spec.fields)
+    return missing + missing_custom_fields(session, fields)
 
 
 def check_batch(session: Session, viewer: Viewer, spec: BatchSpec) -> None:
@@ -201,9 +212,9 @@ def check_batch(session: Session, viewer: Viewer, spec: BatchSpec) -> None:
     unknown = [key for key in spec.products if not linking.resolve_keys(session, [key])]
     if unknown:
         raise ValidationError(f"unknown article number or model code: {', '.join(unknown)}")
-    check_custom_fields(session, spec.fields)
+    fields = check_custom_fields(session, viewer, spec.fields)
     if spec.submit:
-        missing = missing_for_submit(session, spec)
+        missing = missing_for_submit(session, spec, fields)
         if missing:
             raise ValidationError(
                 "fill in before submitting for review: " + ", ".join(missing), missing=missing
@@ -299,7 +310,7 @@ def _apply_values(
             given=frozenset(given),
         )
         rights.update_rights(session, viewer, asset_id, edit, ip=ip)
-    apply_custom_fields(session, viewer, asset_id, spec.fields)
+    apply_custom_fields(session, viewer, asset_id, spec.fields, ip)
 
 
 def file_title(result: BatchFileResult, session: Session) -> BatchFileResult:

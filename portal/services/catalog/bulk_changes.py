@@ -4,10 +4,8 @@ A ``ChangeKind`` owns some request keys (``add_tags``, ``visibility``, ...), val
 whole job (``parse``; ``prepare`` may resolve names against the database, e.g. article numbers), and works
 out one asset's new values from its current ones (``apply``), or says why that asset is refused. It
 touches the named ``parts`` (``bulk_parts``); the engine then checks the field-level write rules for every
-part that really changes, exactly as the single-asset services do. Custom fields add a kind and a part:
-
-    register_kind(ChangeKind("custom_fields", frozenset({"set_fields", "clear_fields"}), ("custom",),
-                             parse=..., apply=...))
+part that really changes, exactly as the single-asset services do. Custom field values are a kind and a
+part of their own (``bulk_fields``), applied before a workflow action so "submit" sees the new values.
 """
 
 from __future__ import annotations
@@ -18,9 +16,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from indexer.custom_fields import load_specs
 from models import Asset, Visibility
 from portal.errors import NotFound, ValidationError
-from portal.services.catalog import editing, linking
+from portal.services.catalog import bulk_fields, editing, linking
 from portal.services.catalog.bulk_parts import Context, iso
 from portal.services.governance import rights, workflow
 from portal.services.governance.policy import can_edit
@@ -210,6 +209,8 @@ def _parse_action(given: Mapping[str, Any]) -> tuple[workflow.Transition, str | 
 
 def _prepare_action(session: Session, ctx: Context, value: tuple[workflow.Transition, str | None]) -> None:
     ctx.comment = value[1]
+    if value[0].action == "submit":
+        ctx.required_fields = [spec for spec in load_specs(session) if spec.required]
 
 
 def _apply_action(
@@ -224,6 +225,12 @@ def _apply_action(
     if asset.status not in rule.sources:
         allowed = " or ".join(s.value.replace("_", " ") for s in rule.sources)
         return 409, f"it is {asset.status.replace('_', ' ')}; {rule.action} needs it {allowed}"
+    if rule.action == "submit" and ctx.required_fields:
+        # The submit rule (``custom_values.require_complete``), against the values this change leaves.
+        values = state.get(bulk_fields.PART, asset.custom_fields or {})
+        missing = [s.label() for s in ctx.required_fields if values.get(s.key) in (None, "", [])]
+        if missing:
+            return 422, f"fill in the required fields before submitting for review: {', '.join(missing)}"
     state["status"] = rule.target.value
     return None
 
@@ -238,5 +245,7 @@ register_kind(ChangeKind("rights_note", frozenset({"rights_note"}), ("rights_not
                          _setter("rights_note")))  # fmt: skip
 register_kind(ChangeKind("expires_at", frozenset({"expires_at"}), ("expires_at",), _parse_expiry,
                          _setter("expires_at")))  # fmt: skip
+register_kind(ChangeKind("custom_fields", bulk_fields.KEYS, (bulk_fields.PART,), bulk_fields.parse,
+                         bulk_fields.apply, bulk_fields.prepare))  # fmt: skip
 register_kind(ChangeKind("action", frozenset({"action", "comment"}), ("status",), _parse_action,
                          _apply_action, _prepare_action))  # fmt: skip

@@ -144,7 +144,9 @@ def write_chunk(
     """Write a planned chunk: each part's bulk store, one audit event per changed asset, one search-sync
     item, the webhooks (when anyone listens), and the per-asset outcomes of the job."""
     changed = [o for o in outcomes if o.outcome == "changed"]
-    for name, part in PARTS.items():
+    # Value parts first, workflow steps (parts that check their own rules) last: "submit" sees the
+    # custom field values the same change sets.
+    for name, part in sorted(PARTS.items(), key=lambda kv: kv[1].field is None):
         rows = [(o.asset_id, o.before[name], o.after[name]) for o in changed if name in o.after]
         if rows:
             part.store(session, ctx, rows)

@@ -18,6 +18,7 @@ from sqlalchemy import Table, bindparam, delete, insert, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
+from indexer.custom_fields import FieldSpec
 from models import Asset, AssetProduct, AssetTag, LinkSource
 from portal.services.catalog import linking
 from portal.services.catalog.linking import LinkTarget
@@ -39,6 +40,8 @@ class Context:
     ip: str | None = None
     links: dict[str, LinkTarget] = field(default_factory=dict)
     assets: dict[int, Asset] = field(default_factory=dict)
+    # The custom fields "submit" needs a value for (loaded once per job when the change submits).
+    required_fields: list[FieldSpec] = field(default_factory=list)
     # A job holds its chunks' search-sync items until it ends (``search.sync.assets_changed``).
     hold_sync_until: datetime | None = None
 
