@@ -70,36 +70,43 @@ def meaning_floor(settings: Settings) -> float:
     return settings.search_meaning_floor if settings.search_meaning_floor > 0 else DEFAULT_FLOOR
 
 
-def encode(texts: Sequence[str]) -> list[list[float]]:
-    """Unit vectors of the packaged text model (MiniLM, offline) for these texts."""
-    from tagging.classmap import encode_phrases
+def encode(texts: Sequence[str], settings: Settings | None = None) -> list[list[float]]:
+    """Unit vectors of the packaged text model (MiniLM, offline; on ONNX Runtime unless
+    ``ASSETPORT_VISION_RUNTIME=torch``, with ``ASSETPORT_VISION_THREADS`` threads) for these texts."""
+    from tagging import textenc
 
-    return [row.tolist() for row in encode_phrases(list(texts))]
-
-
-def _sync_encode(texts: Sequence[str]) -> list[list[float]] | None:
-    """``encode`` for the index sync: when the model cannot be loaded the documents are indexed without
-    text vectors (logged) rather than failing the sync; a reindex adds them later."""
-    try:
-        return encode(texts)
-    except (ImportError, OSError, RuntimeError, ValueError) as exc:
-        log.warning("documents indexed without text vectors: %s", exc)
-        return None
+    if settings is None:
+        model = textenc.encoder()
+    else:
+        model = textenc.encoder(settings.vision_threads, settings.vision_runtime)
+    return model.encode(list(texts)).tolist()
 
 
 def text_encoder(settings: Settings) -> TextEncoder | None:
-    """The encoder the index sync embeds documents with, or None when meaning search is off."""
-    return _sync_encode if meaning_enabled(settings) else None
+    """The encoder the index sync embeds documents with (batched), or None when meaning search is off."""
+
+    def sync_encode(texts: Sequence[str]) -> list[list[float]] | None:
+        # When the model cannot be loaded the documents are indexed without text vectors (logged) rather
+        # than failing the sync; a reindex adds them later.
+        try:
+            return encode(texts, settings)
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:
+            log.warning("documents indexed without text vectors: %s", exc)
+            return None
+
+    return sync_encode if meaning_enabled(settings) else None
 
 
-def query_vector(text: str, model: str = "minilm") -> tuple[float, ...] | None:
+def query_vector(
+    text: str, model: str = "minilm", settings: Settings | None = None
+) -> tuple[float, ...] | None:
     """The (remembered) embedding of a query text; None when the model cannot be loaded (logged)."""
     key = (model, text.casefold())
     cached = _queries.get(key)
     if cached is not None:
         return cached
     try:
-        vector = tuple(encode([text])[0])
+        vector = tuple(encode([text], settings)[0])
     except (ImportError, OSError, RuntimeError, ValueError) as exc:
         log.warning("meaning search unavailable: %s", exc)
         return None
@@ -135,7 +142,7 @@ def wants_meaning(rt: Runtime, query: PortalQuery) -> bool:
 def meaning_search(rt: Runtime, query: PortalQuery) -> SearchResult:
     """Word hits fused with meaning hits (``indexer.meaning.hybrid_meaning_search``); plain word search when
     the text model is unavailable."""
-    vector = query_vector(query.text)
+    vector = query_vector(query.text, settings=rt.settings)
     if vector is None:
         return rt.search().search(query)
     try:
