@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from indexer.meaning import DEFAULT_FLOOR, TextEncoder, hybrid_meaning_search
 from indexer.query import PortalQuery, SearchResult
@@ -53,6 +54,8 @@ class _Lru:
 
 
 _queries = _Lru(QUERY_CACHE)
+# Uncached query embeddings are computed here, beside the word search of the same request.
+_embedding_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-embedding")
 
 
 def meaning_enabled(settings: Settings) -> bool:
@@ -139,12 +142,21 @@ def wants_meaning(rt: Runtime, query: PortalQuery) -> bool:
     )
 
 
+def _vector_source(rt: Runtime, text: str) -> Callable[[], tuple[float, ...] | None]:
+    """The query embedding as a callable: remembered ones at once; an uncached one is computed on the
+    embedding pool while the word search runs (``hybrid_meaning_search`` asks only after it, and not at
+    all for an exact article number)."""
+    cached = _queries.get(("minilm", text.casefold()))
+    if cached is not None:
+        return lambda: cached
+    future = _embedding_pool.submit(query_vector, text, "minilm", rt.settings)
+    return future.result
+
+
 def meaning_search(rt: Runtime, query: PortalQuery) -> SearchResult:
-    """Word hits fused with meaning hits (``indexer.meaning.hybrid_meaning_search``); plain word search when
+    """Word hits fused with meaning hits (``indexer.meaning.hybrid_meaning_search``); word hits alone when
     the text model is unavailable."""
-    vector = query_vector(query.text, settings=rt.settings)
-    if vector is None:
-        return rt.search().search(query)
+    vector = _vector_source(rt, query.text)
     try:
         clip = _clip_vector(rt, query.text)
     except (RuntimeError, ValueError) as exc:
