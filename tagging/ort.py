@@ -87,9 +87,11 @@ def export_once(
     example: tuple[Any, ...],
     inputs: Sequence[str],
     outputs: Sequence[str],
+    axes: Mapping[str, Mapping[int, str]] | None = None,
 ) -> Path:
     """Export ``module`` (eval mode) to ``path`` unless it exists: the legacy TorchScript exporter with a
-    dynamic batch axis, written to a temporary file and renamed, so readers never see half a graph."""
+    dynamic batch axis (or the dynamic ``axes`` given per input/output name), written to a temporary file
+    and renamed, so readers never see half a graph."""
     if path.exists():
         return path
     with _export_lock:
@@ -97,7 +99,8 @@ def export_once(
             return path
         import torch
 
-        axes = {name: {0: "batch"} for name in (*inputs, *outputs)}
+        dynamic = {name: dict(axes[name]) for name in axes} if axes is not None else None
+        dynamic = dynamic or {name: {0: "batch"} for name in (*inputs, *outputs)}
         fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
         os.close(fd)
         was_training = bool(getattr(module, "training", False))
@@ -114,7 +117,7 @@ def export_once(
                     dynamo=False,
                     input_names=list(inputs),
                     output_names=list(outputs),
-                    dynamic_axes=axes,
+                    dynamic_axes=dynamic,
                     opset_version=OPSET,
                 )
             os.replace(tmp, path)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from indexer.meaning import DEFAULT_FLOOR, TextEncoder, hybrid_meaning_search
 from indexer.query import PortalQuery, SearchResult
@@ -53,6 +54,8 @@ class _Lru:
 
 
 _queries = _Lru(QUERY_CACHE)
+# Uncached query embeddings are computed here, beside the word search of the same request.
+_embedding_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-embedding")
 
 
 def meaning_enabled(settings: Settings) -> bool:
@@ -70,36 +73,43 @@ def meaning_floor(settings: Settings) -> float:
     return settings.search_meaning_floor if settings.search_meaning_floor > 0 else DEFAULT_FLOOR
 
 
-def encode(texts: Sequence[str]) -> list[list[float]]:
-    """Unit vectors of the packaged text model (MiniLM, offline) for these texts."""
-    from tagging.classmap import encode_phrases
+def encode(texts: Sequence[str], settings: Settings | None = None) -> list[list[float]]:
+    """Unit vectors of the packaged text model (MiniLM, offline; on ONNX Runtime unless
+    ``ASSETPORT_VISION_RUNTIME=torch``, with ``ASSETPORT_VISION_THREADS`` threads) for these texts."""
+    from tagging import textenc
 
-    return [row.tolist() for row in encode_phrases(list(texts))]
-
-
-def _sync_encode(texts: Sequence[str]) -> list[list[float]] | None:
-    """``encode`` for the index sync: when the model cannot be loaded the documents are indexed without
-    text vectors (logged) rather than failing the sync; a reindex adds them later."""
-    try:
-        return encode(texts)
-    except (ImportError, OSError, RuntimeError, ValueError) as exc:
-        log.warning("documents indexed without text vectors: %s", exc)
-        return None
+    if settings is None:
+        model = textenc.encoder()
+    else:
+        model = textenc.encoder(settings.vision_threads, settings.vision_runtime)
+    return model.encode(list(texts)).tolist()
 
 
 def text_encoder(settings: Settings) -> TextEncoder | None:
-    """The encoder the index sync embeds documents with, or None when meaning search is off."""
-    return _sync_encode if meaning_enabled(settings) else None
+    """The encoder the index sync embeds documents with (batched), or None when meaning search is off."""
+
+    def sync_encode(texts: Sequence[str]) -> list[list[float]] | None:
+        # When the model cannot be loaded the documents are indexed without text vectors (logged) rather
+        # than failing the sync; a reindex adds them later.
+        try:
+            return encode(texts, settings)
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:
+            log.warning("documents indexed without text vectors: %s", exc)
+            return None
+
+    return sync_encode if meaning_enabled(settings) else None
 
 
-def query_vector(text: str, model: str = "minilm") -> tuple[float, ...] | None:
+def query_vector(
+    text: str, model: str = "minilm", settings: Settings | None = None
+) -> tuple[float, ...] | None:
     """The (remembered) embedding of a query text; None when the model cannot be loaded (logged)."""
     key = (model, text.casefold())
     cached = _queries.get(key)
     if cached is not None:
         return cached
     try:
-        vector = tuple(encode([text])[0])
+        vector = tuple(encode([text], settings)[0])
     except (ImportError, OSError, RuntimeError, ValueError) as exc:
         log.warning("meaning search unavailable: %s", exc)
         return None
@@ -132,12 +142,21 @@ def wants_meaning(rt: Runtime, query: PortalQuery) -> bool:
     )
 
 
+def _vector_source(rt: Runtime, text: str) -> Callable[[], tuple[float, ...] | None]:
+    """The query embedding as a callable: remembered ones at once; an uncached one is computed on the
+    embedding pool while the word search runs (``hybrid_meaning_search`` asks only after it, and not at
+    all for an exact article number)."""
+    cached = _queries.get(("minilm", text.casefold()))
+    if cached is not None:
+        return lambda: cached
+    future = _embedding_pool.submit(query_vector, text, "minilm", rt.settings)
+    return future.result
+
+
 def meaning_search(rt: Runtime, query: PortalQuery) -> SearchResult:
-    """Word hits fused with meaning hits (``indexer.meaning.hybrid_meaning_search``); plain word search when
+    """Word hits fused with meaning hits (``indexer.meaning.hybrid_meaning_search``); word hits alone when
     the text model is unavailable."""
-    vector = query_vector(query.text)
-    if vector is None:
-        return rt.search().search(query)
+    vector = _vector_source(rt, query.text)
     try:
         clip = _clip_vector(rt, query.text)
     except (RuntimeError, ValueError) as exc:
