@@ -15,6 +15,21 @@ MAX_ID = 2**31 - 1
 MAX_PAGE = 1_000_000
 
 
+def ascii_digits(text: str) -> bool:
+    """True for a non-empty run of ASCII digits: what ``int()`` accepts from a form. ("²".isdigit() is
+    true too and ``int("²")`` raises, so ``isdigit`` alone lets hostile input reach a 500.)"""
+    return text.isascii() and text.isdigit()
+
+
+def parse_id(text: str | None) -> int | None:
+    """A database id written in ASCII digits (1..MAX_ID), or None for anything else."""
+    raw = (text or "").strip()
+    if not ascii_digits(raw) or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
+
+
 @dataclass
 class Page(Generic[T]):
     """One page of a listing."""

@@ -17,7 +17,7 @@ from models import Role
 from portal.errors import ValidationError
 from portal.services.catalog import browse, bulk, custom_values
 from portal.services.governance import workflow
-from portal.services.paging import MAX_ID
+from portal.services.paging import parse_id
 from portal.web import bulk_view
 from portal.web.context import runtime, viewer
 
@@ -26,7 +26,7 @@ MAX_FORM_IDS = bulk.MAX_ASSETS
 
 
 def _ids(values: list[str]) -> list[int] | None:
-    ids = [int(v) for v in values if v.strip().isdigit() and 0 < int(v) <= MAX_ID]
+    ids = [i for i in (parse_id(v) for v in values) if i is not None]
     if len(ids) != len([v for v in values if v.strip()]):
         raise ValidationError("asset ids must be whole numbers")
     return ids or None
@@ -35,14 +35,14 @@ def _ids(values: list[str]) -> list[int] | None:
 def _source(args: MultiDict[str, str]) -> dict[str, Any]:
     """The selection a form or link names: ``asset_ids`` (repeated), ``search`` or ``collection``."""
     collection = (args.get("collection") or "").strip()
-    if collection and not (collection.isdigit() and 0 < int(collection) <= MAX_ID):
+    if collection and parse_id(collection) is None:
         raise ValidationError("collection must be a collection id")
     return {
         "ids": _ids(args.getlist("asset_ids")),
         "search": args.get("search")
         if args.get("search") is not None and not args.getlist("asset_ids")
         else None,
-        "collection_id": int(collection) if collection else None,
+        "collection_id": parse_id(collection),
     }
 
 

@@ -14,6 +14,7 @@ from portal.services.distribution import packages, renditions
 from portal.services.distribution import product_lists as package_lists
 from portal.services.distribution import signed_links as package_links
 from portal.services.distribution.signed_links import ZipDownload
+from portal.services.paging import parse_id
 from portal.web.context import client_ip, runtime, viewer
 from portal.web.files import PRIVATE, send_delivery
 from portal.web.public import disposition
@@ -62,7 +63,7 @@ def _lines_from_form() -> tuple[list[str], str]:
     """Input lines and their source: selected asset ids, a search, an uploaded list or pasted text."""
     # asset_id: the package form; asset_ids: the selection bar of the grid and the search results.
     raw = request.form.getlist("asset_id") or request.form.getlist("asset_ids")
-    selected = [v for v in raw if v.strip().isdigit()]
+    selected = [v for v in raw if parse_id(v) is not None]
     if selected:
         return selected, "selection"
     if request.form.get("search") is not None:

@@ -11,6 +11,7 @@ from portal.errors import ValidationError
 from portal.media.presets import BUILTIN, COLOURS, FORMATS, KIND_FORMATS, PresetSpec
 from portal.services.distribution import renditions
 from portal.services.governance.policy import require_role
+from portal.services.paging import ascii_digits
 from portal.web.context import runtime, viewer
 
 #: The media kinds each rendition format serves, for the preset form.
@@ -60,7 +61,7 @@ def _spec_from_form(name: str) -> PresetSpec:
         raw = (form.get(field) or "").strip()
         if not raw:
             return None
-        if not raw.isdigit():
+        if not ascii_digits(raw) or len(raw) > 9:
             raise ValidationError(f"{field.replace('_', ' ')}: a whole number")
         return int(raw)
 

@@ -23,6 +23,7 @@ from portal.errors import Conflict, NotFound, ValidationError
 from portal.services import outbox
 from portal.services.governance import audit
 from portal.services.governance.policy import Viewer, require_role
+from portal.services.paging import ascii_digits
 from portal.services.search import sync as search_sync
 
 REINDEX_TASK = "custom_fields.reindex"
@@ -328,7 +329,7 @@ def definition_from_form(form: Mapping[str, str]) -> dict[str, Any]:
         "labels": _label_lines(form.get("labels") or ""),
         "options": options,
         "audience": (form.get("audience") or "all").strip(),
-        "position": int(position) if position.isdigit() and len(position) < 6 else -1,
+        "position": int(position) if ascii_digits(position) and len(position) < 6 else -1,
     }
     for flag in ("required", "searchable", "facet"):
         data[flag] = form.get(flag) in ("1", "on", "yes", "true")

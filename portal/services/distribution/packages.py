@@ -37,7 +37,7 @@ from portal.services.distribution import product_lists as package_lists
 from portal.services.distribution.product_lists import LineResult, resolve_assets, resolve_lines
 from portal.services.governance.policy import Viewer, require_role
 from portal.services.notify import events as notify_events
-from portal.services.paging import MAX_ID
+from portal.services.paging import MAX_ID, parse_id
 
 log = logging.getLogger(__name__)
 KINDS = ("zip", "links")
@@ -160,7 +160,7 @@ def _plan(rt: Runtime, package_id: int) -> None:
                 session, viewer, list(package.lines), strip_zeros=rt.settings.package_strip_leading_zeros
             )
         else:
-            ids = [int(v) for v in package.lines if str(v).isdigit()]
+            ids = [i for i in (parse_id(str(v)) for v in package.lines) if i is not None]
             results = resolve_assets(session, viewer, ids)
         specs = renditions.preset_specs(session)
         context = _preload(session, results)

@@ -26,6 +26,7 @@ from portal.errors import ValidationError
 from portal.runtime import Runtime
 from portal.services.catalog import variants
 from portal.services.governance.policy import Viewer, can_view, in_rights, is_released, may_know
+from portal.services.paging import ascii_digits
 
 T = TypeVar("T")
 MAX_LINES = 20_000
@@ -125,7 +126,7 @@ def _pick_column(header: list[str], column: str | None) -> int:
         for i, name in enumerate(header):
             if name.lower() == wanted.lower():
                 return i
-        if wanted.isdigit() and 1 <= int(wanted) <= len(header):
+        if ascii_digits(wanted) and len(wanted) < 7 and 1 <= int(wanted) <= len(header):
             return int(wanted) - 1
         raise ValidationError(f"no column {wanted!r}; the columns are: {', '.join(header)}")
     if len(header) == 1:
