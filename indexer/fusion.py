@@ -12,6 +12,26 @@ RRF_K = 60
 MIN_WINDOW = 100
 
 
+def rrf_scores(
+    lists: Sequence[Sequence[SearchHit]], k: int = RRF_K
+) -> tuple[dict[int, float], dict[int, SearchHit]]:
+    """Each hit's RRF score over ranked ``lists`` (a hit counts once per list, at its best rank) and the
+    hit as the first list it appears in has it."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    scores: dict[int, float] = {}
+    docs: dict[int, SearchHit] = {}
+    for hits in lists:
+        seen: set[int] = set()
+        for rank, hit in enumerate(hits, start=1):
+            if hit.id in seen:
+                continue
+            seen.add(hit.id)
+            scores[hit.id] = scores.get(hit.id, 0.0) + 1.0 / (k + rank)
+            docs.setdefault(hit.id, hit)
+    return scores, docs
+
+
 def fuse_rrf(
     text_hits: Sequence[SearchHit], vector_hits: Sequence[SearchHit], k: int = RRF_K
 ) -> list[SearchHit]:
@@ -20,18 +40,7 @@ def fuse_rrf(
     Ties are broken by id (ascending), so the order is deterministic. A hit keeps the document of the first
     list it appears in. Duplicates within one list count once, at their best rank.
     """
-    if k < 1:
-        raise ValueError("k must be at least 1")
-    scores: dict[int, float] = {}
-    docs: dict[int, SearchHit] = {}
-    for hits in (text_hits, vector_hits):
-        seen: set[int] = set()
-        for rank, hit in enumerate(hits, start=1):
-            if hit.id in seen:
-                continue
-            seen.add(hit.id)
-            scores[hit.id] = scores.get(hit.id, 0.0) + 1.0 / (k + rank)
-            docs.setdefault(hit.id, hit)
+    scores, docs = rrf_scores([text_hits, vector_hits], k)
     order = sorted(scores, key=lambda i: (-scores[i], i))
     return [SearchHit(i, scores[i], docs[i].doc) for i in order]
 

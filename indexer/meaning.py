@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.fusion import RRF_K
+from indexer.fusion import RRF_K, rrf_scores
 from indexer.query import PortalQuery, SearchHit, SearchResult
 from indexer.schema import ATTR_PREFIX, TEXT_VECTOR_FIELD, VECTOR_FIELD, keyword_values
 
@@ -111,21 +111,10 @@ def fuse_meaning(
     """Fuse the word hits with vector hit lists (already above their floors) by RRF; strong word hits
     first (see the module docstring). Ties by id. ``all_words``: the word hits matched every query word
     (not the most-words fallback)."""
-    if k < 1:
-        raise ValueError("k must be at least 1")
-    scores: dict[int, float] = {}
-    docs: dict[int, SearchHit] = {}
+    scores, docs = rrf_scores([words, *vector_lists], k)
     similarity: dict[int, float] = {}
-    for number, hits in enumerate([words, *vector_lists]):
-        seen: set[int] = set()
-        for rank, hit in enumerate(hits, start=1):
-            if hit.id in seen:
-                continue
-            seen.add(hit.id)
-            scores[hit.id] = scores.get(hit.id, 0.0) + 1.0 / (k + rank)
-            docs.setdefault(hit.id, hit)
-            if number and hit.score is not None:
-                similarity[hit.id] = max(similarity.get(hit.id, -1.0), float(hit.score))
+    for hit in (h for hits in vector_lists for h in hits if h.score is not None):
+        similarity[hit.id] = max(similarity.get(hit.id, -1.0), float(hit.score or 0.0))
     word_ids = {h.id for h in words}
     strong = _strong(words, all_words)
     order = sorted(scores, key=lambda i: (i not in strong, -scores[i], i))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -12,8 +12,10 @@ from portal.errors import Conflict, NotFound, ValidationError
 from portal.services.catalog import custom_fields
 from portal.services.governance.policy import require_role
 from portal.web.context import client_ip, runtime, viewer
+from portal.web.flashing import flash_and_return
 
 custom_fields_bp = Blueprint("custom_fields", __name__)
+INDEX = "custom_fields.index"
 
 
 @custom_fields_bp.get("/admin/fields")
@@ -32,15 +34,14 @@ def index() -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     """Add a field definition."""
     require_role(viewer(), Role.ADMIN)
-    try:
+
+    def action() -> str:
         with runtime().db.transaction() as session:
             data = custom_fields.definition_from_form(request.form)
             spec = custom_fields.create_field(session, viewer(), data, ip=client_ip())
-    except (ValidationError, Conflict) as exc:
-        flash(exc.message, "danger")
-    else:
-        flash(f"Added the field “{spec.label()}”.", "success")
-    return redirect(url_for("custom_fields.index"))
+            return f"Added the field “{spec.label()}”."
+
+    return flash_and_return(action, INDEX, (ValidationError, Conflict))
 
 
 @custom_fields_bp.post("/admin/fields/<key>")
@@ -48,16 +49,15 @@ def create() -> ResponseReturnValue:
 def update(key: str) -> ResponseReturnValue:
     """Change a definition (its key and type stay); the assets holding a value are reindexed."""
     require_role(viewer(), Role.ADMIN)
-    try:
+
+    def action() -> str:
         with runtime().db.transaction() as session:
             data = custom_fields.definition_from_form({**request.form.to_dict(), "key": key})
             data.pop("type", None)
             spec = custom_fields.update_field(session, viewer(), key, data, ip=client_ip())
-    except (ValidationError, Conflict, NotFound) as exc:
-        flash(exc.message, "danger")
-    else:
-        flash(f"Saved the field “{spec.label()}”; assets with a value are being reindexed.", "success")
-    return redirect(url_for("custom_fields.index"))
+            return f"Saved the field “{spec.label()}”; assets with a value are being reindexed."
+
+    return flash_and_return(action, INDEX, (ValidationError, Conflict, NotFound))
 
 
 @custom_fields_bp.post("/admin/fields/<key>/delete")
@@ -65,11 +65,10 @@ def update(key: str) -> ResponseReturnValue:
 def delete(key: str) -> ResponseReturnValue:
     """Delete a definition; a job removes its values and reindexes the assets."""
     require_role(viewer(), Role.ADMIN)
-    try:
+
+    def action() -> str:
         with runtime().db.transaction() as session:
             custom_fields.delete_field(session, viewer(), key, ip=client_ip())
-    except NotFound as exc:
-        flash(exc.message, "danger")
-    else:
-        flash(f"Deleted the field {key}; its values are being removed.", "success")
-    return redirect(url_for("custom_fields.index"))
+        return f"Deleted the field {key}; its values are being removed."
+
+    return flash_and_return(action, INDEX, (NotFound,))

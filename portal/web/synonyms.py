@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -11,8 +11,10 @@ from portal.errors import Conflict, NotFound, ValidationError
 from portal.services.governance.policy import require_role
 from portal.services.search import synonyms
 from portal.web.context import runtime, viewer
+from portal.web.flashing import flash_and_return
 
 synonyms_bp = Blueprint("synonyms", __name__)
+INDEX = "synonyms.index"
 
 
 @synonyms_bp.get("/admin/synonyms")
@@ -29,51 +31,46 @@ def index() -> ResponseReturnValue:
 @login_required
 def add() -> ResponseReturnValue:
     """Add one rule (``a, b`` two-way or ``a => b`` one-way)."""
-    try:
+
+    def action() -> str:
         with runtime().db.transaction() as session:
             text = synonyms.add_rule(session, viewer(), request.form.get("rule", "")).rule
-    except (ValidationError, Conflict) as exc:
-        flash(exc.message, "danger")
-    else:
         synonyms.forget_expansions(runtime())
-        flash(f"Added {text}.", "success")
-    return redirect(url_for("synonyms.index"))
+        return f"Added {text}."
+
+    return flash_and_return(action, INDEX, (ValidationError, Conflict))
 
 
 @synonyms_bp.post("/admin/synonyms/<int:rule_id>/delete")
 @login_required
 def remove(rule_id: int) -> ResponseReturnValue:
     """Remove one rule."""
-    try:
+
+    def action() -> str:
         with runtime().db.transaction() as session:
             text = synonyms.delete_rule(session, viewer(), rule_id)
-    except NotFound as exc:
-        flash(exc.message, "danger")
-    else:
         synonyms.forget_expansions(runtime())
-        flash(f"Removed {text}.", "success")
-    return redirect(url_for("synonyms.index"))
+        return f"Removed {text}."
+
+    return flash_and_return(action, INDEX, (NotFound,))
 
 
 @synonyms_bp.post("/admin/synonyms/import")
 @login_required
 def import_rules() -> ResponseReturnValue:
     """Import a CSV (``terms,targets``), adding to the list or replacing it."""
-    upload = request.files.get("file")
-    if upload is None:
-        flash("Choose a CSV file to import.", "danger")
-        return redirect(url_for("synonyms.index"))
-    try:
+
+    def action() -> str:
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationError("Choose a CSV file to import.")
+        replace = request.form.get("replace") == "1"
         with runtime().db.transaction() as session:
-            added = synonyms.import_csv(
-                session, viewer(), upload.read(synonyms.MAX_CSV_BYTES + 1), request.form.get("replace") == "1"
-            )
-    except ValidationError as exc:
-        flash(exc.message, "danger")
-    else:
+            added = synonyms.import_csv(session, viewer(), upload.read(synonyms.MAX_CSV_BYTES + 1), replace)
         synonyms.forget_expansions(runtime())
-        flash(f"Imported {added} rules.", "success")
-    return redirect(url_for("synonyms.index"))
+        return f"Imported {added} rules."
+
+    return flash_and_return(action, INDEX, (ValidationError,))
 
 
 @synonyms_bp.get("/admin/synonyms.csv")
