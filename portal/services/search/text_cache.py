@@ -94,7 +94,8 @@ def cached_encoder(encoder: TextEncoder, model_id: str, session_factory: Session
             encoded = encoder(list(missing.values()))
             if encoded is None:
                 return None
-            new = [(k, [float(v) for v in vec]) for k, vec in zip(missing, encoded, strict=True)]
+            # float32 as stored: a document gets the same vector from a hit as from a miss.
+            new = [(k, from_bytes(to_bytes(vec)).tolist()) for k, vec in zip(missing, encoded, strict=True)]
             with session_factory() as session, session.begin():
                 store(session, model_id, new)
             vectors.update(new)
