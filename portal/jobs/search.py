@@ -70,5 +70,8 @@ def rebuild(rt: Runtime) -> int:
     """Build a fresh index of every asset and swap it in (with the synonym list compiled in)."""
     apply_synonyms(rt)
     return rebuild_all(
-        rt.search(), rt.db.session, vectors=index_vector_loader(rt.settings), texts=text_encoder(rt.settings, rt.db.session)
+        rt.search(),
+        rt.db.session,
+        vectors=index_vector_loader(rt.settings),
+        texts=text_encoder(rt.settings, rt.db.session),
     )

@@ -71,7 +71,9 @@ def test_a_duplicate_insert_from_another_worker_is_ignored(db: Database) -> None
         text_cache.store(session, "model-a", [(key, vector)])
     # A second worker that embedded the same text meanwhile stores it too: no error, one row, first kept.
     with db.transaction() as session:
-        text_cache.store(session, "model-a", [(key, [0.0, 1.0, 0.0]), (text_cache.cache_key("m", "x"), vector)])
+        text_cache.store(
+            session, "model-a", [(key, [0.0, 1.0, 0.0]), (text_cache.cache_key("m", "x"), vector)]
+        )
     assert _rows(db) == 2
     with db.session() as session:
         assert text_cache.lookup(session, [key]) == {key: vector}
@@ -130,9 +132,24 @@ def test_bulk_tag_edit_and_reindex_do_not_encode_unchanged_texts(rt: Runtime) ->
     assert len(counting.texts) == 6
     # A bulk edit adds a campaign tag to every asset and retitles one: only that one is embedded again.
     with rt.db.transaction() as session:
-        session.execute(insert(AssetTag), [{"asset_id": i, "tag": "summer-2026", "source": "manual"} for i in ids])
+        session.execute(
+            insert(AssetTag), [{"asset_id": i, "tag": "summer-2026", "source": "manual"} for i in ids]
+        )
         session.execute(update(Asset).where(Asset.id == ids[0]).values(title="Walnut table"))
     sync_assets(rt.search(), rt.db.session, ids, texts=encode)
     assert counting.texts[6:] == ["Walnut table"]
     sync_assets(rt.search(), rt.db.session, ids, texts=encode)
     assert len(counting.texts) == 7
+
+
+def test_the_periodic_job_prunes_the_cache(rt: Runtime) -> None:
+    from portal.jobs.rights import TEXT_CACHE_PRUNE_TASK
+    from portal.jobs.registry import run_task
+
+    cached_encoder(CountingEncoder(), "model-a", rt.db.session)(["old text", "new text"])
+    with rt.db.transaction() as session:
+        key = text_cache.cache_key("model-a", "old text")
+        old = utcnow() - timedelta(days=31)
+        session.execute(update(TextEmbedding).where(TextEmbedding.key == key).values(used_at=old))
+    assert run_task(rt, TEXT_CACHE_PRUNE_TASK, {}) == 1
+    assert _rows(rt.db) == 1
