@@ -22,6 +22,7 @@ from models.base import utcnow
 from portal.runtime import Runtime
 from portal.services.catalog import bulk
 from portal.services.governance.policy import Viewer
+from portal.services.search.meaning import text_encoder
 from portal.services.search.queries import parse_params, run_search
 from portal.services.vision.store import index_vector_loader
 
@@ -53,8 +54,10 @@ def _seed(rt: Runtime, n: int) -> int:
             tags = [{"asset_id": i, "tag": t, "source": "manual"} for i in ids[start : start + BATCH]
                     for t in ("catalogue", f"group {i % 50}")]  # fmt: skip
             session.execute(insert(AssetTag), tags)
-    # The vision model loads once per process (the first sync would pay for it): load it here, untimed.
-    rebuild_all(rt.search(), rt.db.session, vectors=index_vector_loader(rt.settings))
+    # The models load once per process (the first sync would pay for it): load them here, untimed. The
+    # index is built as production builds it, text vectors (and their cache) included.
+    texts = text_encoder(rt.settings, rt.db.session)
+    rebuild_all(rt.search(), rt.db.session, vectors=index_vector_loader(rt.settings), texts=texts)
     return user_id
 
 

@@ -45,7 +45,10 @@ MATCHED_BY_BOTH = "words+meaning"
 
 def document_text(doc: Mapping[str, Any]) -> str:
     """The text of a document the text model embeds: title, product names, category and type, brand,
-    tags (manual and accepted auto tags), product attribute values, then the start of the description."""
+    accepted auto tags (what the picture shows), product attribute values, then the start of the
+    description. Manual tags stay out: they are mostly workflow and campaign labels ("summer-2026") that
+    bulk edits change often and that describe nothing; words still match them (BM25, typos, synonyms), and
+    a bulk tag edit leaves the embedded text, and so its cached vector, as it was."""
     parts: list[str] = []
 
     def add(values: Iterable[str]) -> None:
@@ -54,7 +57,7 @@ def document_text(doc: Mapping[str, Any]) -> str:
             if value and value not in parts:
                 parts.append(value)
 
-    for name in ("title", "product_names", "category", "product_type", "brand", "tags", "auto_tags"):
+    for name in ("title", "product_names", "category", "product_type", "brand", "auto_tags"):
         add(keyword_values(doc.get(name)))
     add(v for key in sorted(doc) if key.startswith(ATTR_PREFIX) for v in keyword_values(doc[key]))
     description = " ".join(str(doc.get("description") or "").split())[:MAX_DESCRIPTION]

@@ -30,6 +30,7 @@ from models.notification import Notification, NotificationKey, NotificationPrefe
 from models.product import Product
 from models.saved_search import SavedSearch
 from models.synonym import SynonymRule
+from models.text_embedding import TextEmbedding
 from models.user import User
 from models.vision import AssetEmbedding, DuplicateFlag, TagSuggestion, TagVocabulary
 
@@ -74,6 +75,7 @@ __all__ = [
     "SynonymRule",
     "TagSuggestion",
     "TagVocabulary",
+    "TextEmbedding",
     "User",
     "Visibility",
     "WebhookDelivery",

@@ -204,7 +204,7 @@ def reindex() -> None:
             rt.db.session,
             progress=progress,
             vectors=index_vector_loader(rt.settings),
-            texts=text_encoder(rt.settings),
+            texts=text_encoder(rt.settings, rt.db.session),
         )
     click.echo(f"indexed {count} assets")
 

@@ -42,7 +42,7 @@ def sync(rt: Runtime, asset_ids: list[int]) -> int:
         rt.db.session,
         sorted(ids),
         vectors=index_vector_loader(rt.settings),
-        texts=text_encoder(rt.settings),
+        texts=text_encoder(rt.settings, rt.db.session),
     )
     outbox.mark_folded(rt, [item_id for item_id, _ in pending])
     return report.indexed + report.deleted
@@ -70,5 +70,8 @@ def rebuild(rt: Runtime) -> int:
     """Build a fresh index of every asset and swap it in (with the synonym list compiled in)."""
     apply_synonyms(rt)
     return rebuild_all(
-        rt.search(), rt.db.session, vectors=index_vector_loader(rt.settings), texts=text_encoder(rt.settings)
+        rt.search(),
+        rt.db.session,
+        vectors=index_vector_loader(rt.settings),
+        texts=text_encoder(rt.settings, rt.db.session),
     )

@@ -83,7 +83,7 @@ def check(rt: Runtime) -> str:
             rt.search(),
             rt.db.session,
             vectors=vision_store.loader_for(model.model_id),
-            texts=text_encoder(rt.settings),
+            texts=text_encoder(rt.settings, rt.db.session),
         )
     # The re-embed job drops the old vectors when it is through (at once when nothing is missing).
     rt.queue.enqueue(REEMBED_TASK, lane="vision", after_id=0)

@@ -81,13 +81,16 @@ def test_document_text_holds_product_and_metadata_text() -> None:
         "title": "Black Hoodie",
         "product_names": ["Black Hoodie"],
         "category": ["Hoodies"],
-        "tags": ["winter"],
+        "tags": ["winter", "summer-2026"],
+        "auto_tags": ["hoodie"],
         "attr.material": ["Cotton"],
         "description": "Warm  and\nsoft " + "x" * 2000,
         "article_numbers": ["62783187"],
     }
     text = document_text(doc)
-    assert text.startswith("Black Hoodie. Hoodies. winter. Cotton. Warm and soft")
+    assert text.startswith("Black Hoodie. Hoodies. hoodie. Cotton. Warm and soft")
+    # Manual tags (workflow and campaign labels, bulk-edited) stay out; words still match them.
+    assert "winter" not in text and "summer-2026" not in text
     assert "62783187" not in text and len(text) <= 1000
 
 

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from indexer.meaning import DEFAULT_FLOOR, TextEncoder, hybrid_meaning_search
 from indexer.query import PortalQuery, SearchResult
 from portal.runtime import Runtime
+from portal.services.search.text_cache import SessionFactory, cached_encoder
 from portal.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,9 @@ def encode(texts: Sequence[str], settings: Settings | None = None) -> list[list[
     return model.encode(list(texts)).tolist()
 
 
-def text_encoder(settings: Settings) -> TextEncoder | None:
-    """The encoder the index sync embeds documents with (batched), or None when meaning search is off."""
+def text_encoder(settings: Settings, session_factory: SessionFactory | None = None) -> TextEncoder | None:
+    """The encoder the index sync embeds documents with (batched), or None when meaning search is off.
+    With ``session_factory`` each distinct text is embedded once per model (``text_cache``)."""
 
     def sync_encode(texts: Sequence[str]) -> list[list[float]] | None:
         # When the model cannot be loaded the documents are indexed without text vectors (logged) rather
@@ -97,7 +99,13 @@ def text_encoder(settings: Settings) -> TextEncoder | None:
             log.warning("documents indexed without text vectors: %s", exc)
             return None
 
-    return sync_encode if meaning_enabled(settings) else None
+    if not meaning_enabled(settings):
+        return None
+    if session_factory is None:
+        return sync_encode
+    from tagging.textenc import MODEL_ID
+
+    return cached_encoder(sync_encode, MODEL_ID, session_factory)
 
 
 def query_vector(
