@@ -143,8 +143,8 @@ def test_bulk_tag_edit_and_reindex_do_not_encode_unchanged_texts(rt: Runtime) ->
 
 
 def test_the_periodic_job_prunes_the_cache(rt: Runtime) -> None:
-    from portal.jobs.rights import TEXT_CACHE_PRUNE_TASK
     from portal.jobs.registry import run_task
+    from portal.jobs.rights import TEXT_CACHE_PRUNE_TASK
 
     cached_encoder(CountingEncoder(), "model-a", rt.db.session)(["old text", "new text"])
     with rt.db.transaction() as session:
