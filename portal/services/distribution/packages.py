@@ -160,8 +160,11 @@ def _plan(rt: Runtime, package_id: int) -> None:
                 session, viewer, list(package.lines), strip_zeros=rt.settings.package_strip_leading_zeros
             )
         else:
-            ids = [i for i in (parse_id(str(v)) for v in package.lines) if i is not None]
-            results = resolve_assets(session, viewer, ids)
+            ids = [parse_id(str(v)) for v in package.lines]
+            bad = [str(v) for v, i in zip(package.lines, ids, strict=True) if i is None]
+            if bad:  # a recorded selection is checked at the door; anything else is a broken record
+                raise ValidationError(f"not asset ids: {', '.join(bad[:5])}")
+            results = resolve_assets(session, viewer, [i for i in ids if i is not None])
         specs = renditions.preset_specs(session)
         context = _preload(session, results)
         context.slash_replacement = rt.settings.filename_slash_replacement
