@@ -195,6 +195,22 @@ def index_settings(
     return settings
 
 
+def knn_vector_mapping(dimension: int) -> dict[str, Any]:
+    """A cosine ``knn_vector`` field in the compact form OpenSearch offers for float vectors: Lucene's HNSW
+    with its scalar quantizer (7 bits per dimension, 4x smaller in memory, raw vectors kept on disk);
+    queries score exactly (knn_score)."""
+    return {
+        "type": "knn_vector",
+        "dimension": dimension,
+        "method": {
+            "name": "hnsw",
+            "space_type": "cosinesimil",
+            "engine": "lucene",
+            "parameters": {"encoder": {"name": "sq", "parameters": {"bits": 7}}},
+        },
+    }
+
+
 def index_mapping(
     vector_dimension: int | None = None,
     analysis: Analysis | None = None,
@@ -229,29 +245,9 @@ def index_mapping(
             text_mapping(name, langs, keyword=True) if name in TEXT_SUBFIELD else {"type": "keyword"}
         )
     if vector_dimension is not None:
-        # The compact form OpenSearch offers for float vectors: Lucene's scalar quantizer (7-bit per
-        # dimension, 4x smaller in memory, raw vectors kept on disk); queries score exactly (knn_score).
-        props[VECTOR_FIELD] = {
-            "type": "knn_vector",
-            "dimension": vector_dimension,
-            "method": {
-                "name": "hnsw",
-                "space_type": "cosinesimil",
-                "engine": "lucene",
-                "parameters": {"encoder": {"name": "sq", "parameters": {"bits": 7}}},
-            },
-        }
+        props[VECTOR_FIELD] = knn_vector_mapping(vector_dimension)
     if text_vector_dimension is not None:
-        props[TEXT_VECTOR_FIELD] = {
-            "type": "knn_vector",
-            "dimension": text_vector_dimension,
-            "method": {
-                "name": "hnsw",
-                "space_type": "cosinesimil",
-                "engine": "lucene",
-                "parameters": {"encoder": {"name": "sq", "parameters": {"bits": 7}}},
-            },
-        }
+        props[TEXT_VECTOR_FIELD] = knn_vector_mapping(text_vector_dimension)
     attributes = {"path_match": "attr.*", "mapping": {"type": "keyword", "copy_to": ATTR_TEXT_FIELD}}
     # Custom field facets: exact values only (their searched words go to ``custom_text`` when allowed).
     custom = {"path_match": "cf.*", "mapping": {"type": "keyword"}}

@@ -17,7 +17,6 @@ from portal.errors import NotFound, ValidationError
 from portal.services.brand import collections as collection_service
 from portal.services.brand import hub as brand_service
 from portal.services.brand import share_links as sharelinks
-from portal.services.brand.collections import EDIT
 from portal.services.brand.hub import section_params
 from portal.services.governance.policy import require_role
 from portal.services.notify import events as notify_events
@@ -206,18 +205,10 @@ def collect_selection() -> ResponseReturnValue:
     """Add the assets ticked in the search grid to a collection (an existing one, or a new one by name)."""
     form = request.form
     ids = _ids(" ".join(form.getlist("asset_ids")))
-    if not ids:
-        raise ValidationError("select at least one asset to add")
     new_name = (form.get("new_collection") or "").strip()
+    chosen = None if new_name else _int_or_none(form.get("collection_id"))
     with runtime().db.transaction() as db:
-        if new_name:
-            collection = collection_service.create_collection(db, viewer(), new_name)
-        else:
-            collection_id = _int_or_none(form.get("collection_id"))
-            if collection_id is None:
-                raise ValidationError("choose a collection or name a new one")
-            collection = collection_service.get_collection(db, viewer(), collection_id, EDIT)
-        added = collection_service.add_items(db, viewer(), collection.id, ids)
+        collection, added = collection_service.add_to_collection(db, viewer(), ids, chosen, new_name)
         name = collection.name
     flash(f"Added {added} of {len(ids)} selected assets to the collection “{name}”.", "success")
     return redirect(_safe_back(form.get("back", "")) or url_for("brand_admin.index"))

@@ -142,19 +142,12 @@ def add() -> ResponseReturnValue:
     """The picker's target: add the posted ``asset_ids`` to a chosen collection or to a new one."""
     form = request.form
     ids = _ids(form.getlist("asset_ids"))
-    if not ids:
-        raise ValidationError("select at least one asset to add")
     choice = (form.get("collection_id") or "").strip()
-    new_name = (form.get("new_collection") or "").strip()
+    chosen = None if choice in ("", NEW) else _int(choice)
     with runtime().db.transaction() as session:
-        if choice in ("", NEW):
-            if not new_name:
-                raise ValidationError("choose a collection or name a new one")
-            collection = service.create_collection(session, viewer(), new_name)
-        else:
-            collection_id = _int(choice)
-            collection = service.get_collection(session, viewer(), collection_id, EDIT)
-        added = service.add_items(session, viewer(), collection.id, ids)
+        collection, added = service.add_to_collection(
+            session, viewer(), ids, chosen, form.get("new_collection") or ""
+        )
         name, collection_id = collection.name, collection.id
     flash(
         f"Added {added} of {len(ids)} {'asset' if len(ids) == 1 else 'assets'} to “{name}”"

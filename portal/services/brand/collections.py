@@ -129,6 +129,22 @@ def create_collection(
     return collection
 
 
+def add_to_collection(
+    session: Session, viewer: Viewer, asset_ids: list[int], collection_id: int | None, new_name: str
+) -> tuple[Collection, int]:
+    """What a picker posts: add ``asset_ids`` to the collection ``collection_id`` (the viewer may edit it) or,
+    without one, to a new collection called ``new_name``; returns the collection and how many were added."""
+    if not asset_ids:
+        raise ValidationError("select at least one asset to add")
+    if collection_id is None:
+        if not new_name.strip():
+            raise ValidationError("choose a collection or name a new one")
+        collection = create_collection(session, viewer, new_name)
+    else:
+        collection = get_collection(session, viewer, collection_id, EDIT)
+    return collection, add_items(session, viewer, collection.id, asset_ids)
+
+
 def update_collection(
     session: Session, viewer: Viewer, collection_id: int, *, name: str | None, description: str | None
 ) -> Collection:
