@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from indexer.custom_fields import load_specs
+from models import Product
 from portal.api import api_bp
 from portal.api import models as m
 from portal.api.schema import etag_of, operation, parse_body, parse_query, respond, with_etag
@@ -128,17 +129,24 @@ def delete_link(asset_id: int, link_id: int) -> ResponseReturnValue:
 @api_bp.get("/products")
 @operation(responses={200: m.ProductPage}, query=m.ProductQuery, paged=True)
 def list_products() -> ResponseReturnValue:
-    """Products by text (words in article number, name or model code) and category, by name."""
+    """Products by text (words in article number, name or model code) and category, by name; each with
+    the thumbnail of an asset the caller may see (the product pickers of the pages use this list too)."""
     query = parse_query(m.ProductQuery)
     with runtime().db.session() as session:
         page = browse.search_products(
             session, q=query.q, category=query.category, page=query.page, size=query.size
         )
+        media = browse.product_media(session, viewer(), page.items)
         data = {
-            "items": [product_to_dict(p) for p in page.items],
+            "items": [_listed(p, media.get(p.article_number)) for p in page.items],
             "total": page.total,
             "page": page.page,
             "size": page.size,
             "pages": page.pages,
         }
     return respond(m.ProductPage, data)
+
+
+def _listed(product: Product, media: browse.ProductMedia | None) -> dict[str, Any]:
+    thumb = media.thumb_asset_id if media else None
+    return {**product_to_dict(product), "thumbnail_url": f"/a/{thumb}/thumb" if thumb else None}

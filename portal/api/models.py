@@ -249,10 +249,18 @@ class ProductQuery(Paging):
     category: str | None = Field(None, max_length=200)
 
 
+class ProductListItem(Product):
+    """A product in a listing, with a thumbnail when the caller may see an asset serving it."""
+
+    thumbnail_url: str | None = Field(
+        None, description="thumbnail of one asset the caller may see that serves the product; null if none"
+    )
+
+
 class ProductPage(PageInfo):
     """A page of products."""
 
-    items: list[Product]
+    items: list[ProductListItem]
 
 
 # --- search, packages, vision ------------------------------------------------------------------------

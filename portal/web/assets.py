@@ -16,6 +16,7 @@ from portal.services.catalog import asset_page, custom_values, editing
 from portal.services.catalog import assets as asset_service
 from portal.services.governance.policy import can_edit, require_role
 from portal.services.paging import parse_paging
+from portal.web import pickers
 from portal.web.context import client_ip, runtime, viewer
 
 assets_bp = Blueprint("assets", __name__)
@@ -112,13 +113,19 @@ def detail(asset_id: int) -> ResponseReturnValue:
 
 
 def _render_detail(
-    asset_id: int, status: int = 200, form: dict[str, str] | None = None, typed: Any = None
+    asset_id: int,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+    typed: Any = None,
+    link_keys: list[str] | None = None,
 ) -> ResponseReturnValue:
+    chips = pickers.product_chips(link_keys) if link_keys else []
     with runtime().db.session() as session:
         data = asset_page.asset_page(session, viewer(), asset_id)
         html = render_template(
-            "assets/detail.html", page=data, asset=data.asset, form=form or {}, typed_form=typed
-        )
+            "assets/detail.html", page=data, asset=data.asset, form=form or {}, typed_form=typed,
+            link_chips=chips,
+        )  # fmt: skip
         return html, status
 
 
@@ -149,20 +156,22 @@ def edit(asset_id: int) -> ResponseReturnValue:
 @assets_bp.post("/assets/<int:asset_id>/links")
 @login_required
 def add_link(asset_id: int) -> ResponseReturnValue:
-    """Link the asset to a product by article number or model code (editors and above)."""
-    key = (request.form.get("key") or "").strip()
+    """Link the asset to the products (article numbers or model codes, ``key`` repeated) chosen in the
+    picker (editors and above): all or none."""
+    keys = [k for k in request.form.getlist("key") if k.strip()]
     with runtime().db.session() as session:
         # An unknown asset is a 404 page, not a form error.
         asset_service.get_asset(session, viewer(), asset_id)
         try:
-            linked = editing.link_product(session, viewer(), asset_id, key, ip=client_ip()).key
+            linked = [link.key for link in editing.link_products(session, viewer(), asset_id, keys, ip=client_ip())]
             session.commit()
         except (NotFound, ValidationError) as exc:
-            # An unknown key is a mistake in the form: say so on the page (422) and keep what was typed.
+            # An unknown key is a mistake in the form: say so on the page (422) and keep what was chosen,
+            # the unknown ones marked.
             session.rollback()
             flash(exc.message, "danger")
-            return _render_detail(asset_id, 422, form={"key": key})
-    flash(f"Linked to {linked}.", "success")
+            return _render_detail(asset_id, 422, link_keys=keys)
+    flash(f"Linked to {', '.join(linked)}.", "success")
     return redirect(url_for("assets.detail", asset_id=asset_id, _anchor="products"))
 
 

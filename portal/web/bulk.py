@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
@@ -15,10 +15,10 @@ from werkzeug.datastructures import MultiDict
 from indexer.custom_fields import FieldSpec
 from models import Role
 from portal.errors import ValidationError
-from portal.services.catalog import browse, bulk, custom_values
+from portal.services.catalog import bulk, custom_values
 from portal.services.governance import workflow
 from portal.services.paging import parse_id
-from portal.web import bulk_view
+from portal.web import bulk_view, pickers
 from portal.web.context import runtime, viewer
 
 bulk_bp = Blueprint("bulk", __name__)
@@ -121,6 +121,8 @@ def _form_page(
         "source": source, "selection": selection, "form": form, "error": error, "actions": actions,
         "is_manager": viewer().at_least(Role.MANAGER), "back": _back(source),
         "custom_fields": _custom_fields(),
+        # The products chosen before, each with its name and thumbnail again (nothing chosen is lost).
+        "chips": {name: pickers.product_chips(form.getlist(name)) for name in ("add_links", "remove_links")},
     }  # fmt: skip
     return render_template("bulk/edit.html", **context), 422 if error else 200
 
@@ -214,21 +216,6 @@ def undo(job_id: int) -> ResponseReturnValue:
     with runtime().db.transaction() as session:
         undo_id = bulk.start_undo(session, viewer(), job_id).id
     return redirect(url_for("bulk.job", job_id=undo_id))
-
-
-@bulk_bp.get("/bulk/products")
-@login_required
-def products() -> ResponseReturnValue:
-    """Products for the picker: article number, model code and name matching ``q`` (staff)."""
-    bulk.check_allowed(viewer())
-    q = (request.args.get("q") or "").strip()[:100]
-    with runtime().db.session() as session:
-        page = browse.search_products(session, q=q or None, size=20)
-        items = [
-            {"article_number": p.article_number, "model_code": p.model_code, "name": p.name}
-            for p in page.items
-        ]
-    return jsonify({"items": items})
 
 
 def search_edit_url(query_string: str) -> str:

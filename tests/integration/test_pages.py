@@ -282,7 +282,8 @@ def test_upload_page_has_the_drop_zone(login: Login) -> None:
     html = _html(login("editor").get("/upload"))
     assert 'id="drop-zone"' in html and '<button type="button" id="drop-zone"' in html
     assert 'data-endpoint="/upload/batch/file"' in html and 'data-check="/upload/batch/check"' in html
-    assert 'id="batch-form"' in html and 'name="title_pattern"' in html and "data-product-picker" in html
+    assert 'id="batch-form"' in html and 'name="title_pattern"' in html and "data-picker" in html
+    assert "/static/js/picker.js" in html and 'data-endpoint="/api/v1/products"' in html
     assert re.search(r'<input type="file" id="file-input"[^>]* multiple', html)
     assert "/static/js/upload.js" in html
 

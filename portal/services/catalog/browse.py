@@ -148,6 +148,40 @@ def product_media(session: Session, viewer: Viewer, products: list[Product]) -> 
     return media
 
 
+@dataclass(frozen=True)
+class PickedKey:
+    """A key a product picker holds, as its chip shows it: a product (name, thumbnail of an asset the
+    viewer may see), a model code (``model`` True) or a key nothing is known by (``known`` False)."""
+
+    key: str
+    name: str | None = None
+    thumb_asset_id: int | None = None
+    model: bool = False
+    known: bool = True
+
+
+def picked_keys(session: Session, viewer: Viewer, keys: Sequence[str]) -> list[PickedKey]:
+    """The chips of a picker shown again (a form redisplayed after an error): the keys in their order,
+    each once, looked up in two queries, so a chosen product keeps its name and thumbnail."""
+    wanted = list(dict.fromkeys(k.strip()[:MAX_QUERY] for k in keys if k and k.strip()))
+    if not wanted:
+        return []
+    products = session.scalars(select(Product).where(Product.article_number.in_(wanted))).all()
+    by_key = {p.article_number: p for p in products}
+    models = set(
+        session.scalars(select(Product.model_code).where(Product.model_code.in_(wanted)).distinct()).all()
+    )
+    media = product_media(session, viewer, list(products))
+    out: list[PickedKey] = []
+    for key in wanted:
+        product = by_key.get(key)
+        if product is not None:
+            out.append(PickedKey(key, product.name, media[key].thumb_asset_id if key in media else None))
+        else:
+            out.append(PickedKey(key, model=key in models, known=key in models))
+    return out
+
+
 @dataclass
 class ProductDetail:
     """A product page: the product, its sibling variants and one page of its visible assets."""

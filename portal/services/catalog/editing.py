@@ -4,7 +4,7 @@ description, tags, rights note) with validation, an audit event, the search sync
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from models import (
     LinkSource,
     Role,
 )
-from portal.errors import ValidationError
+from portal.errors import NotFound, ValidationError
 from portal.services.catalog import assets as asset_service
 from portal.services.catalog import custom_values, linking
 from portal.services.distribution import webhooks
@@ -33,6 +33,7 @@ MAX_DESCRIPTION = 20_000
 MAX_RIGHTS_NOTE = 5_000
 MAX_TAG = 100
 MAX_TAGS = 100
+MAX_LINKS_AT_ONCE = 100
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TAG_SPLIT = re.compile(r"[,;\n]")
 
@@ -52,6 +53,27 @@ def link_product(
     )
     search_sync.assets_changed(session, [asset.id])
     return link
+
+
+def link_products(
+    session: Session, viewer: Viewer, asset_id: int, keys: Sequence[str], *, ip: str | None = None
+) -> list[AssetProduct]:
+    """Link an asset to several article numbers or model codes at once (the asset page's picker): all or
+    none. Every unknown key is named in one NotFound, so the form can say which to remove; none at all or
+    too many is a ValidationError. Who may link is checked first, so a partner learns nothing."""
+    require_role(viewer, Role.EDITOR)
+    require_write(viewer, asset_service.get_asset(session, viewer, asset_id), Field.LINKS)
+    wanted = list(dict.fromkeys(k.strip() for k in keys if k and k.strip()))
+    if not wanted:
+        raise ValidationError("choose at least one product to link")
+    if len(wanted) > MAX_LINKS_AT_ONCE:
+        raise ValidationError(f"link at most {MAX_LINKS_AT_ONCE} products at once")
+    unknown = [k for k in wanted if not linking.resolve_keys(session, [k])]
+    if unknown:
+        names = ", ".join(k[:64] for k in unknown[:10]) + (" …" if len(unknown) > 10 else "")
+        noun = "article number or model code" if len(unknown) == 1 else "article numbers or model codes"
+        raise NotFound(f"unknown {noun}: {names}")
+    return [link_product(session, viewer, asset_id, key, ip=ip) for key in wanted]
 
 
 def unlink_product(
