@@ -163,7 +163,8 @@ def add_link(asset_id: int) -> ResponseReturnValue:
         # An unknown asset is a 404 page, not a form error.
         asset_service.get_asset(session, viewer(), asset_id)
         try:
-            linked = [link.key for link in editing.link_products(session, viewer(), asset_id, keys, ip=client_ip())]
+            links = editing.link_products(session, viewer(), asset_id, keys, ip=client_ip())
+            linked = [link.key for link in links]
             session.commit()
         except (NotFound, ValidationError) as exc:
             # An unknown key is a mistake in the form: say so on the page (422) and keep what was chosen,

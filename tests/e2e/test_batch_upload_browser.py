@@ -70,9 +70,14 @@ def test_editor_uploads_a_batch_with_metadata_and_submits_all_manager_reviews_th
     # The title fields show what the pattern makes of each file.
     assert page.locator("[data-file-title]").first.get_attribute("placeholder") == "Spring campaign 01"
     page.fill("#batch-tags", "spring, campaign")
+    # The shared product picker: a click picks; a typed text that was never picked is not sent.
     page.fill("#picker-product", "404.038")
-    page.locator("[data-picker-list] [role=option][data-key='404.038.96']").click()
+    option = page.locator("#picker-product-list [role=option][data-key='404.038.96']")
+    option.wait_for()
+    assert "Walnut desk lamp" in option.inner_text()
+    option.click()
     assert page.locator("[data-picked='404.038.96']").count() == 1
+    page.fill("#picker-product", "no such lamp")
     page.fill("#batch-rights", "Own shoot, all channels")
     page.fill("#batch-expire", "2031-06-30")
     page.check("#batch-submit")
