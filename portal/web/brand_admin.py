@@ -133,7 +133,8 @@ def create_link() -> ResponseReturnValue:
     form = request.form
     kind = form.get("kind", "")
     targets: dict[str, dict[str, Any]] = {
-        "selection": {"asset_ids": _ids(form.get("asset_ids", "")) if kind == "selection" else []},
+        # One hidden field per picked asset (the picker), or one list (the form prefilled from the search).
+        "selection": {"asset_ids": _ids(" ".join(form.getlist("asset_ids"))) if kind == "selection" else []},
         "collection": {"collection_id": _int_or_none(form.get("collection_id"))},
         "search": {"query": form.get("query", "")},
     }

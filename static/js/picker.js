@@ -26,6 +26,8 @@
     img.width = 24;
     img.height = 24;
     img.loading = 'lazy';
+    // A thumbnail not built yet (or gone) leaves the empty square, not a broken image.
+    img.addEventListener('error', function () { img.replaceWith(el('span', 'picker-thumb picker-thumb-none')); });
     return img;
   }
 

@@ -159,7 +159,8 @@ def test_managers_create_and_revoke_links_in_the_admin_pages(
         data={
             "csrf_token": token,
             "kind": "selection",
-            "asset_ids": f"{assets['public']}, {assets['partner']}",
+            # The asset picker posts one hidden field per asset.
+            "asset_ids": [str(assets["public"]), str(assets["partner"])],
             "expires": (utcnow() + timedelta(days=3)).strftime("%Y-%m-%d"),
             "allowed_presets": ["web", "print"],
             "download": "on",
@@ -175,6 +176,8 @@ def test_managers_create_and_revoke_links_in_the_admin_pages(
     assert tile_ids(html(visitor.get(path))) == {assets["public"], assets["partner"]}
     overview = html(manager.get("/brand-admin/"))
     assert "Launch kit" in overview
+    # The selection is picked from a search of assets, never typed as ids.
+    assert 'data-name="asset_ids" id="l-ids-box"' in overview and 'data-endpoint="/api/v1/search"' in overview
     assert 'href="/brand-admin/"' in overview  # the navbar link for managers
     link_id = int(re.search(r"/brand-admin/links/(\d+)", overview).group(1))  # type: ignore[union-attr]
     detail = html(manager.get(f"/brand-admin/links/{link_id}"))
