@@ -19,6 +19,7 @@ from portal.services.catalog.assets import get_asset
 from portal.services.governance import rights, workflow
 from portal.services.governance.policy import require_role
 from portal.services.paging import MAX_ID, parse_paging
+from portal.web import pickers
 from portal.web.auth import _safe_next
 from portal.web.context import client_ip, runtime, viewer
 
@@ -46,13 +47,18 @@ def queue() -> ResponseReturnValue:
     who = viewer()
     require_role(who, Role.MANAGER)
     page, size = parse_paging(request.args.get("page"), request.args.get("size"), default_size=24)
-    filters = workflow.parse_queue_filters(request.args.to_dict())
+    args = request.args.to_dict()
+    # The product picker's chip (or, without JavaScript, its text box): the value that is not empty.
+    args["product"] = next((v for v in request.args.getlist("product") if v.strip()), "")
+    filters = workflow.parse_queue_filters(args)
+    chips = pickers.product_chips([filters.article_number] if filters.article_number else [])
     with runtime().db.session() as session:
         result = workflow.review_queue(session, who, filters, page=page, size=size)
         uploaders, categories = workflow.queue_choices(session)
         return render_template(
-            "review/queue.html", result=result, filters=filters, uploaders=uploaders, categories=categories
-        )
+            "review/queue.html", result=result, filters=filters, uploaders=uploaders, categories=categories,
+            product_chips=chips,
+        )  # fmt: skip
 
 
 def _back(default: str) -> Response:

@@ -4,6 +4,7 @@ assets the caller may see, per role), the chips a form shows again after an erro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -150,3 +151,27 @@ def test_only_editors_link_and_a_partner_learns_nothing_from_the_keys(
     for keys in (["NOPE-1"], ["LMP-1"]):
         assert partner.post(f"{page}/links", data={"csrf_token": token, "key": keys}).status_code == 403
     assert _links(app, catalogue["released"]) == ["LMP-2"]
+
+
+def test_review_queue_filters_by_a_picked_product(
+    app: Flask, login: Login, catalogue: dict[str, int]
+) -> None:
+    set_state(_rt(app), catalogue["draft"], "in_review", approved=False)
+    manager = login("manager")
+
+    def total(query: str) -> tuple[str, str]:
+        resp = manager.get(f"/review?{query}")
+        assert resp.status_code == 200
+        text = resp.get_data(as_text=True)
+        found = re.search(r'id="queue-total">(\d+)<', text)
+        assert found is not None
+        return found.group(1), text
+
+    count, html = total("product=LMP-1")
+    assert count == "1"
+    assert '<input type="hidden" name="product" value="LMP-1">' in html and "Walnut desk lamp" in html
+    assert 'id="f-product-box"' in html and "data-single" in html
+    # Without JavaScript the empty text box is posted too: the chosen product still filters.
+    assert total("product=&product=LMP-1")[0] == "1"
+    assert total("product=LMP-2")[0] == "0"
+    assert total("product=")[0] == "1"
