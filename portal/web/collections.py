@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy import select
@@ -187,6 +187,15 @@ def share(collection_id: int) -> ResponseReturnValue:
         )  # fmt: skip
     flash("Shared. Members see only the assets their own role may see.", "success")
     return redirect(url_for("collections.detail", collection_id=collection_id) + "#sharing")
+
+
+@collections_bp.get("/people")
+def people() -> ResponseReturnValue:
+    """The share form's people picker: ``{"items": [{"email", "name"}]}`` for ``q`` (who may be found:
+    ``collection_shares.find_people``)."""
+    with runtime().db.session() as session:
+        found = sharing.find_people(session, viewer(), request.args.get("q") or "")
+    return jsonify({"items": [{"email": p.email, "name": p.name} for p in found]})
 
 
 @collections_bp.post("/<int:collection_id>/shares/<int:share_id>/delete")

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from models import Asset, AssetProduct, LinkSource
+from models import Asset, AssetProduct, LinkSource, User
 from portal.runtime import Runtime
 from portal.services.catalog import linking
 from portal.services.catalog.products import upsert_product
@@ -175,3 +175,40 @@ def test_review_queue_filters_by_a_picked_product(
     assert total("product=&product=LMP-1")[0] == "1"
     assert total("product=LMP-2")[0] == "0"
     assert total("product=")[0] == "1"
+
+
+def test_people_picker_finds_whom_the_viewer_may_share_with(
+    app: Flask, login: Login, make_user: Callable[..., int]
+) -> None:
+    make_user("ann.designer@example.com", "editor")
+    make_user("bob.buyer@partner-a.example", "partner")
+    gone = make_user("old.designer@example.com", "editor")
+    with _rt(app).db.transaction() as session:
+        user = session.get(User, gone)
+        assert user is not None
+        user.is_active = False
+
+    def found(client: FlaskClient, q: str) -> list[str]:
+        resp = client.get("/collections/people", query_string={"q": q})
+        assert resp.status_code == 200
+        return [p["email"] for p in resp.get_json()["items"]]
+
+    editor = login("editor", email="eve.editor@example.com")
+    assert found(editor, "designer") == ["ann.designer@example.com"]  # never an inactive user
+    assert found(editor, "buyer") == ["bob.buyer@partner-a.example"]
+    assert found(editor, "eve") == []  # not oneself
+    assert found(editor, "a") == []  # two characters at least
+    assert found(editor, "%") == [] and found(editor, "__") == []  # wildcards are plain characters
+    # A partner finds staff, but another partner only by the whole address.
+    partner = login("partner", email="pia@partner-b.example")
+    assert found(partner, "designer") == ["ann.designer@example.com"]
+    assert found(partner, "buyer") == [] and found(partner, "partner-a") == []
+    assert found(partner, "BOB.buyer@partner-a.example") == ["bob.buyer@partner-a.example"]
+    # The public gets the login page, never the list.
+    assert app.test_client().get("/collections/people?q=designer").status_code in (302, 401)
+    # The share form uses the picker.
+    token = csrf_token(editor, "/collections/")
+    made = editor.post("/collections/", data={"csrf_token": token, "name": "Launch"})
+    assert made.status_code == 302
+    html = editor.get(made.headers["Location"]).get_data(as_text=True)
+    assert 'id="share-email-box"' in html and 'data-endpoint="/collections/people"' in html

@@ -102,6 +102,41 @@ def _user(session: Session, email: str | None, user_id: int | None) -> User:
     return found
 
 
+@dataclass(frozen=True)
+class Person:
+    """Someone a collection can be shared with, as the people picker lists them."""
+
+    email: str
+    name: str | None
+
+
+MIN_PEOPLE_QUERY = 2
+MAX_PEOPLE_QUERY = 100
+STAFF_ROLES = tuple(r.value for r in Role if r is not Role.PARTNER)
+
+
+def find_people(session: Session, viewer: Viewer, q: str, *, limit: int = 8) -> list[Person]:
+    """The people picker of the share form: active users whose e-mail or name holds every word of ``q``
+    (at least two characters), never the viewer. Partners find only staff (editors and above): one
+    partner company never learns from the list who the other partners are (an exact e-mail still works)."""
+    words = (q or "").strip()[:MAX_PEOPLE_QUERY].lower().split()
+    if not viewer.is_authenticated or len("".join(words)) < MIN_PEOPLE_QUERY:
+        return []
+    where = [User.is_active.is_(True), User.id != viewer.user_id]
+    for word in words:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            func.lower(User.email).like(pattern, escape="\\")
+            | func.lower(func.coalesce(User.name, "")).like(pattern, escape="\\")
+        )
+    if not viewer.at_least(Role.EDITOR):
+        # Staff by any word; anyone else only by their whole address (the share form says as much anyway).
+        exact = func.lower(User.email) == (q or "").strip().lower()
+        where.append(User.role.in_(STAFF_ROLES) | exact)
+    rows = session.execute(select(User.email, User.name).where(*where).order_by(User.email).limit(limit))
+    return [Person(email, name) for email, name in rows]
+
+
 def unshare(session: Session, viewer: Viewer, collection_id: int, share_id: int) -> None:
     """Stop a share (its owner)."""
     collection = get_collection(session, viewer, collection_id, OWN)
