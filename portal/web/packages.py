@@ -15,6 +15,7 @@ from portal.services.distribution import product_lists as package_lists
 from portal.services.distribution import signed_links as package_links
 from portal.services.distribution.signed_links import ZipDownload
 from portal.services.paging import parse_id
+from portal.web import pickers
 from portal.web.context import client_ip, runtime, viewer
 from portal.web.files import PRIVATE, send_delivery
 from portal.web.public import disposition
@@ -30,6 +31,7 @@ def _form_context(error: str | None = None, columns: list[str] | None = None) ->
         return {
             "presets": presets, "recent": recent, "error": error, "columns": columns or [],
             "form": request.form, "default_template": packages.DEFAULT_TEMPLATE,
+            "product_chips": pickers.product_chips(request.form.getlist("product")),
         }  # fmt: skip
 
 
@@ -76,7 +78,11 @@ def _lines_from_form() -> tuple[list[str], str]:
         except ValidationError as exc:
             header, _rows = package_lists.read_table(upload.filename, data)
             raise ValidationError(exc.message, columns=header) from exc
-    return package_lists.parse_text(request.form.get("articles", "")), "list"
+    # Pasted numbers, then the products picked in the form's picker (each once; never split on commas,
+    # which an article number may hold).
+    lines = package_lists.parse_text(request.form.get("articles", ""))
+    picked = [k.strip() for k in request.form.getlist("product") if k.strip() and k.strip() not in lines]
+    return lines + list(dict.fromkeys(picked)), "list"
 
 
 def _search_ids(query_string: str) -> list[str]:

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from models import Asset, AssetProduct, LinkSource, User
+from models import Asset, AssetProduct, LinkSource, Package, User
 from portal.runtime import Runtime
 from portal.services.catalog import linking
 from portal.services.catalog.products import upsert_product
@@ -212,3 +212,22 @@ def test_people_picker_finds_whom_the_viewer_may_share_with(
     assert made.status_code == 302
     html = editor.get(made.headers["Location"]).get_data(as_text=True)
     assert 'id="share-email-box"' in html and 'data-endpoint="/collections/people"' in html
+
+
+def test_package_form_takes_picked_products_with_the_pasted_ones(
+    app: Flask, login: Login, catalogue: dict[str, int]
+) -> None:
+    partner = login("partner")
+    token = csrf_token(partner, "/packages")
+    form = partner.get("/packages").get_data(as_text=True)
+    assert 'id="pick-products-box"' in form and 'data-endpoint="/api/v1/products"' in form
+    picked = {"articles": "LMP-2", "product": ["SHF/9", "LMP-2"], "preset": ["web"], "csrf_token": token}
+    made = partner.post("/packages", data=picked)
+    assert made.status_code == 302
+    with _rt(app).db.session() as session:
+        package = session.scalars(select(Package).order_by(Package.id.desc())).first()
+        assert package is not None and list(package.lines) == ["LMP-2", "SHF/9"]
+    # A mistake elsewhere: the picked products come back as chips.
+    bad = partner.post("/packages", data={**picked, "preset": ["nope"]})
+    assert bad.status_code == 422
+    assert '<input type="hidden" name="product" value="SHF/9">' in bad.get_data(as_text=True)
