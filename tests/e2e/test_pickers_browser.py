@@ -8,9 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from models import Asset, LinkSource
+from sqlalchemy import select
+
+from models import Asset, LinkSource, Role, ShareLink
+from portal.services.brand.collections import create_collection
 from portal.services.catalog import linking
 from portal.services.catalog.products import upsert_product
+from portal.services.governance.policy import Viewer
 from tests.e2e.conftest import LiveServer
 from tests.e2e.page_guard import PageGuard
 from tests.gov_helpers import new_asset
@@ -111,4 +115,52 @@ def test_asset_page_links_products_with_the_keyboard(
     page.press("#link-key", "Enter")
     page.wait_for_selector("#link-key-box [data-picked]")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    guard.check()
+
+
+def test_share_link_selection_and_collection_sharing_are_picked_not_typed(
+    live_server: LiveServer, page: Any, tmp_path: Path
+) -> None:
+    rt = live_server.rt
+    first = new_asset(rt, tmp_path, 81, title="Harbour sunrise")
+    second = new_asset(rt, tmp_path, 82, title="Harbour dusk")
+    boss = live_server.make_user("boss@example.com", "manager")
+    live_server.make_user("ann.designer@example.com", "editor")
+    with rt.db.transaction() as session:
+        collection_id = create_collection(session, Viewer(boss, Role.MANAGER), "Harbour picks").id
+    guard = PageGuard()
+    live_server.login(guard.watch(page), "boss@example.com")
+
+    # The hub admin's share link: the selection is picked from an asset search (title and thumbnail).
+    page.goto(f"{live_server.url}/brand-admin/")
+    page.select_option("#l-kind", "selection")
+    page.fill("#l-ids", "harbour")
+    options = page.locator("#l-ids-list [role=option]")
+    options.nth(1).wait_for()
+    assert {o.get_attribute("data-key") for o in options.all()} == {str(first), str(second)}
+    sunrise = page.locator(f"#l-ids-list [data-key='{first}']")
+    assert "Harbour sunrise" in sunrise.inner_text()
+    assert sunrise.locator("img").get_attribute("src") == f"/a/{first}/thumb"
+    page.press("#l-ids", "Enter")
+    page.fill("#l-ids", "harbour")
+    options.nth(1).wait_for()
+    page.press("#l-ids", "ArrowDown")
+    page.press("#l-ids", "Enter")
+    picked = page.locator("#l-ids-box [data-picked]")
+    assert sorted(int(str(c.get_attribute("data-picked"))) for c in picked.all()) == sorted([first, second])
+    page.fill("#l-title", "Harbour pair")
+    page.click("form[action$='/brand-admin/links'] button[type=submit]")
+    page.wait_for_selector("#share-url")
+    with rt.db.session() as session:
+        link = session.scalars(select(ShareLink).where(ShareLink.title == "Harbour pair")).one()
+        assert sorted(link.target.get("asset_ids", [])) == sorted([first, second])
+
+    # Sharing a collection: the person is picked by name or address, then shared with.
+    page.goto(f"{live_server.url}/collections/{collection_id}")
+    page.fill("#share-email", "designer")
+    page.wait_for_selector("#share-email-list [role=option][data-key='ann.designer@example.com']")
+    page.press("#share-email", "Enter")
+    page.wait_for_selector("#share-email-box [data-picked='ann.designer@example.com']")
+    page.locator("#share-email-box").locator("xpath=ancestor::form").locator("button[type=submit]").click()
+    page.wait_for_selector("[data-share]:has-text('ann.designer@example.com')")
     guard.check()
