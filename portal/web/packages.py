@@ -25,13 +25,15 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _form_context(error: str | None = None, columns: list[str] | None = None) -> dict[str, object]:
+    # The products picked before an error come back as chips, named and with thumbnails.
+    chips = pickers.product_chips(request.form.getlist("product"))
     with runtime().db.session() as session:
         presets = renditions.list_presets(session, viewer())
         recent = packages.list_packages(session, viewer())
         return {
             "presets": presets, "recent": recent, "error": error, "columns": columns or [],
             "form": request.form, "default_template": packages.DEFAULT_TEMPLATE,
-            "product_chips": pickers.product_chips(request.form.getlist("product")),
+            "product_chips": chips,
         }  # fmt: skip
 
 

@@ -12,13 +12,12 @@ from portal.services.catalog import browse
 from portal.web.context import runtime, viewer
 
 
-def product_chips(keys: Sequence[str], *, invalid: Sequence[str] = ()) -> list[dict[str, Any]]:
+def product_chips(keys: Sequence[str]) -> list[dict[str, Any]]:
     """Chips for article numbers or model codes, in order: a product with its name and a thumbnail the
-    viewer may see, a model code as "all variants of model", a key nothing knows (or one in ``invalid``)
-    marked invalid so the user sees what to remove."""
+    viewer may see, a model code as "all variants of model", a key nothing knows marked invalid (and
+    labelled "unknown") so the user sees what to remove."""
     if not any(k.strip() for k in keys):
         return []
-    bad = set(invalid)
     with runtime().db.session() as session:
         picked = browse.picked_keys(session, viewer(), keys)
     return [
@@ -28,7 +27,7 @@ def product_chips(keys: Sequence[str], *, invalid: Sequence[str] = ()) -> list[d
             "thumb_url": url_for("files.asset_file", asset_id=p.thumb_asset_id, preset="thumb")
             if p.thumb_asset_id
             else None,
-            "invalid": not p.known or p.key in bad,
+            "invalid": not p.known,
         }
         for p in picked
     ]
