@@ -163,4 +163,17 @@ def test_share_link_selection_and_collection_sharing_are_picked_not_typed(
     page.wait_for_selector("#share-email-box [data-picked='ann.designer@example.com']")
     page.locator("#share-email-box").locator("xpath=ancestor::form").locator("button[type=submit]").click()
     page.wait_for_selector("[data-share]:has-text('ann.designer@example.com')")
+
+    # At phone width, with a picker's list open, these pages do not scroll sideways either.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path, box, text in (
+        (f"/collections/{collection_id}", "#share-email", "designer"),
+        ("/packages", "#pick-products", "harbour"),
+        ("/review", "#f-product", "harbour"),
+    ):
+        page.goto(f"{live_server.url}{path}")
+        page.fill(box, text)
+        page.wait_for_selector(f"{box}-list:not([hidden])")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path}: {width} px wide at 390 px"
     guard.check()
