@@ -199,9 +199,10 @@ def test_people_picker_finds_whom_the_viewer_may_share_with(
     assert found(editor, "eve") == []  # not oneself
     assert found(editor, "a") == []  # two characters at least
     assert found(editor, "%") == [] and found(editor, "__") == []  # wildcards are plain characters
-    # A partner finds staff, but another partner only by the whole address.
+    # A partner gets no directory: neither staff nor another partner, only a whole address.
     partner = login("partner", email="pia@partner-b.example")
-    assert found(partner, "designer") == ["ann.designer@example.com"]
+    assert found(partner, "designer") == [] and found(partner, "example.com") == []
+    assert found(partner, "ann.designer@example.com") == ["ann.designer@example.com"]
     assert found(partner, "buyer") == [] and found(partner, "partner-a") == []
     assert found(partner, "BOB.buyer@partner-a.example") == ["bob.buyer@partner-a.example"]
     # The public gets the login page, never the list.

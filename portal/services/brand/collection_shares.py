@@ -112,13 +112,13 @@ class Person:
 
 MIN_PEOPLE_QUERY = 2
 MAX_PEOPLE_QUERY = 100
-STAFF_ROLES = tuple(r.value for r in Role if r is not Role.PARTNER)
 
 
 def find_people(session: Session, viewer: Viewer, q: str, *, limit: int = 8) -> list[Person]:
     """The people picker of the share form: active users whose e-mail or name holds every word of ``q``
-    (at least two characters), never the viewer. Partners find only staff (editors and above): one
-    partner company never learns from the list who the other partners are (an exact e-mail still works)."""
+    (at least two characters), never the viewer. Partners are outsiders: they get no directory to browse
+    (neither the staff's addresses nor other partner companies'), only the person whose whole address they
+    typed, which the share form would confirm anyway."""
     words = (q or "").strip()[:MAX_PEOPLE_QUERY].lower().split()
     if not viewer.is_authenticated or len("".join(words)) < MIN_PEOPLE_QUERY:
         return []
@@ -130,9 +130,7 @@ def find_people(session: Session, viewer: Viewer, q: str, *, limit: int = 8) -> 
             | func.lower(func.coalesce(User.name, "")).like(pattern, escape="\\")
         )
     if not viewer.at_least(Role.EDITOR):
-        # Staff by any word; anyone else only by their whole address (the share form says as much anyway).
-        exact = func.lower(User.email) == (q or "").strip().lower()
-        where.append(User.role.in_(STAFF_ROLES) | exact)
+        where.append(func.lower(User.email) == (q or "").strip().lower())
     rows = session.execute(select(User.email, User.name).where(*where).order_by(User.email).limit(limit))
     return [Person(email, name) for email, name in rows]
 
