@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from indexer.analysis import RELAX_BELOW
-from indexer.engines.embedded_columns import BoolArray, Columns, IntArray
+from indexer.engines.embedded_columns import BoolArray, Columns, IntArray, LazyDoc
 from indexer.engines.embedded_match import Expanded
 from indexer.engines.embedded_meaning import restrict, scores_of
 from indexer.engines.embedded_vectors import best_positions, exact_similarities
@@ -326,7 +326,7 @@ def evaluate(
             chosen.sort(key=lambda item: _merge_key(item[0], item[1], item[2], sort))
         chosen = chosen[:window]
     page = chosen[q.offset - skip : window - skip]
-    hits = [SearchHit(int(cols.ids[row]), score, cols.doc(row)) for cols, row, score in page]
+    hits = [SearchHit(int(cols.ids[row]), score, LazyDoc(cols.docs, row)) for cols, row, score in page]
     facets = {
         name: _top_facets(
             [(o.part.cols, o.counts[name]) for o in outcomes if name in o.counts], name, q.facet_size
