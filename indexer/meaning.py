@@ -255,4 +255,3 @@ def hybrid_meaning_search(
         for f in fused[query.offset : query.offset + query.size]
     ]
     return SearchResult(words.total + extra, hits, facets)
-

@@ -223,7 +223,7 @@ class LazyDoc(Mapping[str, Any]):
     """A row's stored document, read and decoded on first use: a fused search (meaning, hybrid) takes a
     window of hits from each list and shows only a page of them, so most documents are never read."""
 
-    __slots__ = ("_source", "_row", "_doc")
+    __slots__ = ("_doc", "_row", "_source")
 
     def __init__(self, source: DocSource, row: int) -> None:
         self._source = source
