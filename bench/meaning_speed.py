@@ -125,7 +125,9 @@ def query_rows(
         settings.search_meaning = "on" if on else "off"
         meaning.BESIDE = beside
         if fresh:
-            meaning._queries.clear()
+            # Only this text's embedding is forgotten: clearing them all made the "cached" calls after it
+            # compute theirs too (the figures before this fix measured no cached path).
+            meaning._queries.discard(("minilm", params.text.casefold()))
         run_search(rt, viewer, params)
 
     try:

@@ -53,6 +53,10 @@ class _Lru:
         with self._lock:
             self._items.clear()
 
+    def discard(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
 
 _queries = _Lru(QUERY_CACHE)
 # The meaning searches of a request (query embedding when not remembered, text-vector kNN, CLIP kNN) run
