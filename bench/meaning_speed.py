@@ -17,7 +17,14 @@ from indexer.meaning import document_text
 from portal.runtime import Runtime
 from portal.services.governance.policy import Viewer
 from portal.services.search import meaning
-from portal.services.search.queries import SearchParams, run_search
+from portal.services.search.queries import SearchParams
+
+
+def search_page(rt: Runtime, viewer: Viewer, params: SearchParams) -> None:
+    """``bench.search.search_page``: the search and its page's documents read."""
+    from bench.search import search_page as run
+
+    run(rt, viewer, params)
 
 
 def name_vectors(names: Sequence[str]) -> dict[str, list[float]]:
@@ -128,7 +135,7 @@ def query_rows(
             # Only this text's embedding is forgotten: clearing them all made the "cached" calls after it
             # compute theirs too (the figures before this fix measured no cached path).
             meaning._queries.discard(("minilm", params.text.casefold()))
-        run_search(rt, viewer, params)
+        search_page(rt, viewer, params)
 
     try:
         times = alternating(
