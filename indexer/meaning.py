@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,45 +170,83 @@ def _words_page(query: PortalQuery, words: SearchResult) -> SearchResult:
     return SearchResult(words.total, list(words.hits[query.offset : query.offset + query.size]), words.facets)
 
 
-def hybrid_meaning_search(
+def _meaning_lists(
     search: Search,
     query: PortalQuery,
     text_vector: Sequence[float] | Callable[[], Sequence[float] | None],
-    floor: float = DEFAULT_FLOOR,
-    clip_vector: Sequence[float] | None = None,
-) -> SearchResult:
-    """``query``'s word hits fused with its meaning hits: the same query (permission, filters) with the
-    text replaced by ``text_vector`` over the text vectors, hits below ``floor`` left out; ``clip_vector``
-    (CLIP's text embedding) adds text-to-image hits above ``CLIP_FLOOR``. The total counts the word hits
-    and the meaning-only hits; facets are the word search's, or the meaning search's when no word matched.
-
-    ``text_vector`` may be a callable, asked only after the word hits are in (the caller computes the
-    embedding meanwhile; None: the model is unavailable, words only). A query that is exactly the article
-    number or model code of the best word hit is answered by words alone (``exact_code``) without asking.
-    """
-    window = min(MAX_WINDOW, max(MIN_WINDOW, query.offset + query.size))
-    words = _collect(search, query, window)
-    if exact_code(query.text, words.hits):
-        return _words_page(query, words)
+    floor: float,
+    clip_vector: Sequence[float] | None,
+    window: int,
+    facets: tuple[str, ...],
+) -> tuple[list[Sequence[SearchHit]], SearchResult, PortalQuery] | None:
+    """The vector hit lists of ``query`` (text vectors near the best above ``floor``, then CLIP's above
+    ``CLIP_FLOOR``), the text-vector search's result (its facets: ``facets``) and its query; None when
+    the text model is unavailable."""
     vector = text_vector() if callable(text_vector) else text_vector
     if vector is None:
-        return _words_page(query, words)
+        return None
     meaning_q = dataclasses.replace(
         query,
         text="",
         vector=tuple(vector),
         vector_field=TEXT_VECTOR_FIELD,
         min_score=floor,
-        facets=query.facets if words.total == 0 else (),
+        facets=facets,
     )
     meaning = _collect(search, meaning_q, window)
     lists: list[Sequence[SearchHit]] = [_near_best(meaning.hits)]
     if clip_vector is not None:
         clip_q = dataclasses.replace(
-            meaning_q, vector=tuple(clip_vector), vector_field=VECTOR_FIELD, facets=()
+            meaning_q, vector=tuple(clip_vector), vector_field=VECTOR_FIELD, facets=(), min_score=0.0
         )
-        clip_q = dataclasses.replace(clip_q, min_score=0.0)
         lists.append([h for h in _collect(search, clip_q, window).hits if (h.score or 0.0) >= CLIP_FLOOR])
+    return lists, meaning, meaning_q
+
+
+def hybrid_meaning_search(
+    search: Search,
+    query: PortalQuery,
+    text_vector: Sequence[float] | Callable[[], Sequence[float] | None],
+    floor: float = DEFAULT_FLOOR,
+    clip_vector: Sequence[float] | None = None,
+    *,
+    executor: Executor | None = None,
+) -> SearchResult:
+    """``query``'s word hits fused with its meaning hits: the same query (permission, filters) with the
+    text replaced by ``text_vector`` over the text vectors, hits below ``floor`` left out; ``clip_vector``
+    (CLIP's text embedding) adds text-to-image hits above ``CLIP_FLOOR``. The total counts the word hits
+    and the meaning-only hits; facets are the word search's, or the meaning search's when no word matched.
+
+    ``text_vector`` may be a callable (None: the model is unavailable, words only). Without ``executor``
+    it is asked only after the word hits are in (the caller computes the embedding meanwhile); with one,
+    the meaning searches (embedding included) run on it beside the word search. A query that is exactly
+    the article number or model code of the best word hit is answered by words alone (``exact_code``)
+    without waiting for the embedding or the meaning hits.
+    """
+    window = min(MAX_WINDOW, max(MIN_WINDOW, query.offset + query.size))
+    beside: Future[Any] | None = None
+    if executor is not None:
+        # No facets: they come from the word search, unless no word matches (asked for then, below).
+        beside = executor.submit(_meaning_lists, search, query, text_vector, floor, clip_vector, window, ())
+    words = _collect(search, query, window)
+    if exact_code(query.text, words.hits):
+        if beside is not None:
+            beside.cancel()  # not waited for: the word hit is the answer (a running search is discarded)
+        return _words_page(query, words)
+    if beside is not None:
+        found = beside.result()
+    else:
+        found = _meaning_lists(
+            search, query, text_vector, floor, clip_vector, window, query.facets if not words.total else ()
+        )
+    if found is None:
+        return _words_page(query, words)
+    lists, meaning, meaning_q = found
+    facets = words.facets
+    if not words.total:
+        facets = meaning.facets
+        if beside is not None and query.facets:  # the meaning search ran without them
+            facets = search(dataclasses.replace(meaning_q, page=1, size=1, facets=query.facets)).facets
     fused = fuse_meaning(words.hits, lists)
     word_ids = {h.id for h in words.hits}
     extra = sum(1 for f in fused if f.hit.id not in word_ids)
@@ -215,4 +254,4 @@ def hybrid_meaning_search(
         SearchHit(f.hit.id, f.hit.score, f.hit.doc, f.matched_by)
         for f in fused[query.offset : query.offset + query.size]
     ]
-    return SearchResult(words.total + extra, hits, words.facets if words.total else meaning.facets)
+    return SearchResult(words.total + extra, hits, facets)

@@ -112,8 +112,9 @@ class PortalQuery:
         _check_int("size", self.size, 1, MAX_SIZE)
         _check_int("facet_size", self.facet_size, 1, MAX_FACET_SIZE)
         if self.vector is not None:
-            vector = tuple(float(v) for v in self.vector)
-            if not vector or not all(math.isfinite(v) for v in vector):
+            # map, not a generator: a text-model query vector has hundreds of numbers, checked per query.
+            vector = tuple(map(float, self.vector))
+            if not vector or not all(map(math.isfinite, vector)):
                 raise ValueError("vector must be a non-empty sequence of finite numbers")
             if not any(vector):
                 raise ValueError("vector must not be all zeros")

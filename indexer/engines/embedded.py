@@ -169,13 +169,17 @@ class EmbeddedEngine:
             vector = snap.vector_of(q.similar_to)
             if vector is None:
                 return SearchResult(0, [], {name: [] for name in q.facets})
-        return evaluate(snap.parts, q, self.expand(q.text, q.synonyms), vector, snap.text)
+        return evaluate(snap.parts, q, self._expand(snap, q.text, q.synonyms), vector, snap.text)
 
     def expand(self, text: str, synonyms: Mapping[str, Sequence[str]] | None = None) -> Expanded | None:
         """The query words of ``text`` expanded against the current index (None without words)."""
+        return self._expand(self._snapshot(), text, synonyms)
+
+    def _expand(
+        self, snap: _Snapshot, text: str, synonyms: Mapping[str, Sequence[str]] | None
+    ) -> Expanded | None:
         if not text:
             return None
-        snap = self._snapshot()
         plan = self.analyzers.plan(text, synonyms)
         return expand(plan, [part.cols.words for part in snap.parts])
 

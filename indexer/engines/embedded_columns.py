@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,6 +217,35 @@ class DocSource:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+class LazyDoc(Mapping[str, Any]):
+    """A row's stored document, read and decoded on first use: a fused search (meaning, hybrid) takes a
+    window of hits from each list and shows only a page of them, so most documents are never read."""
+
+    __slots__ = ("_doc", "_row", "_source")
+
+    def __init__(self, source: DocSource, row: int) -> None:
+        self._source = source
+        self._row = row
+        self._doc: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._doc is None:
+            self._doc = self._source.get(self._row)
+        return self._doc
+
+    def __getitem__(self, key: str) -> Any:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __repr__(self) -> str:
+        return repr(self._load())
 
 
 def unit_vector(values: Sequence[float], dim: int | None) -> npt.NDArray[np.float32]:

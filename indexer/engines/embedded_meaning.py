@@ -65,7 +65,7 @@ class MeaningVectors:
         positions = self.pos[rows]
         if self.compact is not None:
             chosen, sims = best_positions(
-                self.compact, self.vectors, positions, query, wanted, FULL_PRODUCT_SHARE
+                self.compact, self.vectors, positions, query, wanted, FULL_PRODUCT_SHARE, floor
             )
         else:
             chosen = np.arange(len(rows))

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from indexer.analysis import RELAX_BELOW
-from indexer.engines.embedded_columns import BoolArray, Columns, IntArray
+from indexer.engines.embedded_columns import BoolArray, Columns, IntArray, LazyDoc
 from indexer.engines.embedded_match import Expanded
 from indexer.engines.embedded_meaning import restrict, scores_of
 from indexer.engines.embedded_vectors import best_positions, exact_similarities
@@ -272,14 +272,19 @@ def _ranked_by_text(
 
     text_count = sum(o.text_count for o in outcomes)
     best = ranker.ranked(words, accept, window, total, text_count, matched_ids, filters=pushed_filters(q))
-    chosen: list[tuple[Columns, int, float | None]] = []
-    for asset_id, score in best:
-        for outcome in outcomes:
-            rows, found = outcome.part.cols.rows_of(np.asarray([asset_id], dtype=np.int64))
-            if found[0] and outcome.hits[rows[0]]:
-                chosen.append((outcome.part.cols, int(rows[0]), score))
-                break
-    return chosen
+    if not best:
+        return []
+    # Each hit's part and row, looked up for all hits at once per part (the first part holding it wins).
+    ids = np.fromiter((asset_id for asset_id, _ in best), dtype=np.int64, count=len(best))
+    where: list[tuple[Columns, int] | None] = [None] * len(best)
+    for outcome in outcomes:
+        rows, found = outcome.part.cols.rows_of(ids)
+        ok = found.copy()
+        ok[found] = outcome.hits[rows[found]]
+        for i in np.flatnonzero(ok).tolist():
+            if where[i] is None:
+                where[i] = (outcome.part.cols, int(rows[i]))
+    return [(*place, score) for place, (_, score) in zip(where, best, strict=True) if place is not None]
 
 
 def evaluate(
@@ -326,7 +331,7 @@ def evaluate(
             chosen.sort(key=lambda item: _merge_key(item[0], item[1], item[2], sort))
         chosen = chosen[:window]
     page = chosen[q.offset - skip : window - skip]
-    hits = [SearchHit(int(cols.ids[row]), score, cols.doc(row)) for cols, row, score in page]
+    hits = [SearchHit(int(cols.ids[row]), score, LazyDoc(cols.docs, row)) for cols, row, score in page]
     facets = {
         name: _top_facets(
             [(o.part.cols, o.counts[name]) for o in outcomes if name in o.counts], name, q.facet_size

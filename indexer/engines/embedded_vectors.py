@@ -15,6 +15,7 @@ from __future__ import annotations
 import mmap
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,16 @@ class Compact:
     def nbytes(self) -> int:
         """Bytes of the compact matrix."""
         return int(self.vectors.nbytes)
+
+    @cached_property
+    def residuals(self) -> F32:
+        """Per row, the length of what the projection leaves out of the unit vector (computed once per
+        part, a float per row, from the compact matrix alone)."""
+        out = np.empty(len(self.vectors), dtype=np.float32)
+        for start in range(0, len(self.vectors), CHUNK):
+            part = np.asarray(self.vectors[start : start + CHUNK], dtype=np.float32)
+            out[start : start + CHUNK] = np.einsum("ij,ij->i", part, part)
+        return np.sqrt(np.clip(1.0 - out, 0.0, None))
 
 
 def fit_projection(vectors: F32, r: int = COMPACT_DIM, seed: int = 0) -> tuple[F32, float]:
@@ -125,7 +136,8 @@ def exact_similarities(vectors: F32, positions: IntArray, vector: F32, full_shar
     (gathering costs as much), else a gather."""
     if len(positions) > full_share * len(vectors):
         return np.asarray((vectors @ vector)[positions], dtype=np.float64)
-    return np.asarray(vectors[positions] @ vector, dtype=np.float64)
+    # ``take`` gathers rows about twice as fast as fancy indexing (measured on 2,000-8,000 of 100k rows).
+    return np.asarray(np.take(vectors, positions, axis=0) @ vector, dtype=np.float64)
 
 
 def candidate_count(wanted: int) -> int:
@@ -134,21 +146,52 @@ def candidate_count(wanted: int) -> int:
 
 
 def best_positions(
-    compact: Compact, vectors: F32, positions: IntArray, vector: F32, wanted: int, full_share: float
+    compact: Compact,
+    vectors: F32,
+    positions: IntArray,
+    vector: F32,
+    wanted: int,
+    full_share: float,
+    floor: float | None = None,
 ) -> tuple[IntArray, FloatArray]:
-    """Indexes into ``positions`` of the rows that can be among the ``wanted`` most similar, with their
-    exact cosines: the compact scan picks ``candidate_count(wanted)`` rows, the full vectors re-rank them.
-    All rows (exactly) when there are not more than that."""
+    """Indexes into ``positions`` of the rows that can be among the ``wanted`` most similar (and at least
+    ``floor`` similar, when given), with their exact cosines. All rows (exactly) when there are not more
+    than ``candidate_count(wanted)``; else the compact scan bounds each row's exact cosine (``_bounds``)
+    and only the rows whose upper bound reaches both the floor and the ``wanted``-th best lower bound are
+    re-ranked against the full vectors, which leaves the answer exact. When the projection is too loose
+    for that to prune well, the best ``candidate_count(wanted)`` rows of the scan are re-ranked (as
+    before the bounds)."""
     keep = candidate_count(wanted)
     if len(positions) <= keep:
         return np.arange(len(positions)), exact_similarities(vectors, positions, vector, full_share)
     query = vector @ compact.projection
     approx = exact_similarities(compact.vectors, positions, query, full_share)
-    chosen = np.argpartition(-approx, keep - 1)[:keep]
-    chosen.sort()  # ascending positions: the gather walks the file forwards
+    low, high = _bounds(compact, positions, vector, query, approx)
+    threshold = -np.inf if floor is None else floor
+    if wanted < len(low):
+        threshold = max(threshold, float(np.partition(low, len(low) - wanted)[len(low) - wanted]))
+    chosen = np.flatnonzero(high >= threshold)
+    if len(chosen) > keep:
+        chosen = np.argpartition(-approx, keep - 1)[:keep]
+        chosen.sort()  # ascending positions: the gather walks the file forwards
     wanted_rows = positions[chosen]
     full = (
         read_rows(compact.full_path, wanted_rows, len(vector)) if compact.full_path else vectors[wanted_rows]
     )
     exact = np.asarray(full @ vector, dtype=np.float64)
     return chosen.astype(np.int64), exact
+
+
+# Rounding allowance of the bounds (float32 products and the stored projection's orthonormality).
+BOUND_SLACK = 1e-3
+
+
+def _bounds(
+    compact: Compact, positions: IntArray, vector: F32, query: F32, approx: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Lower and upper bounds of the exact cosines of the rows at ``positions``: the exact cosine is the
+    compact one plus the product of the parts the projection leaves out, at most the product of their
+    lengths (Cauchy-Schwarz); for unit rows a row's left-out length is ``sqrt(1 - |compact row|^2)``."""
+    left = np.sqrt(max(0.0, float(vector @ vector) - float(query @ query)))
+    slack = left * compact.residuals[positions] + BOUND_SLACK
+    return approx - slack, approx + slack

@@ -1,10 +1,14 @@
 """When meaning search waits for the query embedding: it is asked for only after the word hits are in,
 never for a query that is exactly the best word hit's article number or model code, and an unavailable
-model leaves the word hits (real embedded engine, hand-written vectors as in ``test_meaning_engine.py``)."""
+model leaves the word hits; run beside the word search (an executor), the meaning search gives the same
+result and an exact article number still does not wait for it (real embedded engine, hand-written
+vectors as in ``test_meaning_engine.py``)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +16,7 @@ import pytest
 
 from indexer.engines.embedded import EmbeddedEngine
 from indexer.meaning import exact_code, hybrid_meaning_search
-from indexer.query import PortalQuery, SearchResult
+from indexer.query import FacetValue, PortalQuery, SearchResult
 from indexer.schema import TEXT_VECTOR_FIELD
 
 CLOTHING = [1.0, 0.0, 0.0]
@@ -85,3 +89,36 @@ def test_an_unavailable_model_leaves_the_word_hits(engine: EmbeddedEngine) -> No
     fused = hybrid_meaning_search(engine.search, PortalQuery(text="hoodie", size=1), lambda: None, 0.4)
     assert fused.ids == [1] and fused.total == 1
     assert engine.search(PortalQuery(text="hoodie", size=1)).ids == fused.ids
+
+
+@pytest.mark.parametrize("text", ["hoodie", "AB-1234", "shirt", "sweater", "jumper", "grey"])
+def test_meaning_beside_the_word_search_gives_the_same_result(engine: EmbeddedEngine, text: str) -> None:
+    query = PortalQuery(text=text, facets=("status", "visibility"))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        beside = hybrid_meaning_search(engine.search, query, lambda: NEAR, 0.4, executor=pool)
+    after = hybrid_meaning_search(engine.search, query, lambda: NEAR, 0.4)
+    assert beside == after
+    assert beside.facets["status"]  # from the word search, or the meaning search when no word matched
+
+
+def test_a_query_no_word_matches_gets_the_meaning_hits_facets(engine: EmbeddedEngine) -> None:
+    query = PortalQuery(text="jumper", facets=("visibility",))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fused = hybrid_meaning_search(engine.search, query, lambda: CLOTHING, 0.4, executor=pool)
+    assert fused.ids == [1, 2, 3] and all(h.matched_by == "meaning" for h in fused.hits)
+    assert fused.facets == {"visibility": [FacetValue("public", 3)]}
+
+
+def test_an_exact_article_number_does_not_wait_for_the_meaning_search(engine: EmbeddedEngine) -> None:
+    release = threading.Event()
+
+    def vector() -> Sequence[float]:
+        release.wait(10)
+        return CLOTHING
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fused = hybrid_meaning_search(
+            engine.search, PortalQuery(text="AB-1234.56"), vector, 0.4, executor=pool
+        )
+        assert fused.ids == [1] and fused.total == 1  # answered while the embedding still waits
+        release.set()

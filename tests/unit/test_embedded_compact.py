@@ -90,3 +90,26 @@ def test_engine_find_similar_uses_compact_part_and_keeps_recall(
         assert not set(got) & {hit.id for hit in page2.hits}
     engine.close()
     assert np.mean(recalls) >= 0.98
+
+
+def test_bounds_prune_the_rerank_and_keep_the_exact_answer(tmp_path: Path) -> None:
+    # Text-model-like vectors: most energy in the projection, so the bounds are tight and few rows are read.
+    rng = np.random.default_rng(3)
+    basis = np.linalg.qr(rng.standard_normal((DIM, DIM)))[0].astype(np.float32)
+    scales = np.where(np.arange(DIM) < 48, 1.0, 0.02).astype(np.float32)
+    vectors = (rng.standard_normal((30_000, DIM)).astype(np.float32) * scales) @ basis.T
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert build_compact(tmp_path, vectors) is not None
+    compact = load_compact(tmp_path)
+    assert compact is not None
+    positions = np.arange(1, 30_000, 3)
+    for q in vectors[[5, 50, 500]]:
+        exact = vectors[positions] @ q
+        for floor in (None, 0.2):
+            chosen, sims = best_positions(compact, vectors, positions, q, 50, 0.1, floor)
+            assert len(chosen) < embedded_vectors.candidate_count(50)  # pruned below the fixed count
+            assert np.allclose(sims, exact[chosen], atol=1e-5)
+            wanted = np.argsort(-exact, kind="stable")[:50]
+            if floor is not None:
+                wanted = wanted[exact[wanted] >= floor]
+            assert set(wanted.tolist()) <= set(chosen.tolist())  # every row of the exact answer is there

@@ -21,6 +21,7 @@ from indexer.custom_fields import AUDIENCES, FIELD_TYPES, SELECT_TYPES, FieldSpe
 from models import Asset, CustomField, Role
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.services import outbox
+from portal.services.catalog import field_specs
 from portal.services.governance import audit
 from portal.services.governance.policy import Viewer, require_role
 from portal.services.paging import ascii_digits
@@ -178,6 +179,7 @@ def create_field(
         raise Conflict(f"at most {MAX_FIELDS} custom fields")
     row = CustomField(key=definition.key)
     _assign(row, definition)
+    field_specs.changed(session)
     session.add(row)
     session.flush()
     audit.record(
@@ -199,6 +201,7 @@ def update_field(
         raise Conflict(f"the type of {key!r} cannot change ({row.type}); delete it and create a new field")
     before = spec_of(row)
     _assign(row, definition)
+    field_specs.changed(session)
     session.flush()
     after = spec_of(row)
     removed = sorted({o.value for o in before.options} - {o.value for o in after.options})
@@ -214,6 +217,7 @@ def delete_field(session: Session, viewer: Viewer, key: str, *, ip: str | None =
     """Delete a definition (admins only); a job removes its values from the assets and reindexes them."""
     require_role(viewer, Role.ADMIN)
     row = _get(session, key)
+    field_specs.changed(session)
     session.delete(row)
     audit.record(session, "custom_field.delete", actor_id=viewer.user_id, target=key, ip=ip)
     outbox.record(session, REINDEX_TASK, key=key, drop_options=[], delete=True)

@@ -18,6 +18,7 @@ from models import Product
 from portal.errors import ValidationError
 from portal.runtime import Runtime
 from portal.services.catalog import custom_values
+from portal.services.catalog.field_specs import cached_specs
 from portal.services.governance.policy import STAFF, Viewer
 from portal.services.paging import MAX_ID, parse_paging
 from portal.services.search.explain import Explanation, explain_hits
@@ -193,9 +194,9 @@ def run_search(rt: Runtime, viewer: Viewer, params: SearchParams) -> SearchResul
     """Search as this viewer: their role is compiled into the query (results, totals and facets)."""
     names = cached_attribute_names(rt, params.filters.get("category", ()))
     filters, facets = dict(params.filters), facet_fields(params, names)
-    with rt.db.session() as session:
-        # Custom field facets this viewer may see (never a staff-only one for partners or the public).
-        facets = tuple(dict.fromkeys([*facets, *custom_values.facet_names(session, viewer)]))
+    # Custom field facets this viewer may see (never a staff-only one for partners or the public).
+    custom = [spec.index_field for spec in custom_values.fields_for(viewer, cached_specs(rt)) if spec.facet]
+    facets = tuple(dict.fromkeys([*facets, *custom]))
     if not viewer.at_least(STAFF):
         # Partners and the public go by the public status: a newer version in review stays hidden.
         if "status" in filters:
