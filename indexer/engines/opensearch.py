@@ -32,9 +32,10 @@ from indexer.compile_synonyms import (
     synonym_lines,
 )
 from indexer.compile_text import query_words
+from indexer.engines.opensearch_results import parse_response
 from indexer.errors import SearchError, SearchUnavailable
 from indexer.fusion import hybrid_search
-from indexer.query import FacetValue, PortalQuery, SearchHit, SearchResult, effective_sort
+from indexer.query import PortalQuery, SearchResult
 from indexer.schema import TEXT_VECTOR_FIELD, VECTOR_FIELD, prepare_document
 
 BULK_CHUNK = 500
@@ -248,7 +249,7 @@ class OpenSearchEngine:
                 response = self._page(q, vector)
             except NotFoundError:
                 return SearchResult(0, [], {name: [] for name in q.facets})
-        return self._result(q, response)
+        return parse_response(q, response)
 
     def _vector_of(self, asset_id: int) -> list[float] | None:
         try:
@@ -304,28 +305,6 @@ class OpenSearchEngine:
         )
         return dict(self.client.search(index=self.alias, body=body))
 
-    def _result(self, q: PortalQuery, response: Mapping[str, Any]) -> SearchResult:
-        scored = effective_sort(q) == "relevance"
-        hits = []
-        for item in response["hits"]["hits"]:
-            source = _flat_source(item.get("_source") or {})
-            score = item.get("_score") if scored else None
-            if score is not None and q.has_vector:
-                score = float(score) - 1.0  # the cosinesimil script scores 1 + cosine
-            hits.append(
-                SearchHit(int(source.get("id", item["_id"])), None if score is None else float(score), source)
-            )
-        aggregations = response.get("aggregations") or {}
-        facets = {
-            name: [
-                FacetValue(str(bucket["key"]), int(bucket["doc_count"]))
-                for bucket in aggregations.get(name, {}).get("values", {}).get("buckets", [])
-            ]
-            for name in q.facets
-        }
-        total = response["hits"]["total"]
-        return SearchResult(int(total["value"] if isinstance(total, Mapping) else total), hits, facets)
-
     def count(self) -> int:
         """Number of documents behind the alias."""
         with _errors():
@@ -371,16 +350,6 @@ class OpenSearchEngine:
     def close(self) -> None:
         """Close the HTTP connections."""
         self.client.close()
-
-
-def _flat_source(source: Mapping[str, Any]) -> dict[str, Any]:
-    """The document as indexed: derived fields dropped, ``attr`` objects back to ``attr.<name>`` keys (a
-    cluster may return dotted names expanded into objects)."""
-    out = {k: v for k, v in source.items() if k not in ("name_sort", "attr")}
-    attrs = source.get("attr")
-    if isinstance(attrs, Mapping):
-        out.update({f"attr.{name}": value for name, value in attrs.items()})
-    return out
 
 
 def _status(error: Mapping[str, Any]) -> int | None:

@@ -383,36 +383,3 @@ class Suggestions(BaseModel):
     """Suggestions for the typed text, counted over what the caller may see."""
 
     suggestions: list[Suggestion]
-
-
-class NotificationQuery(Paging):
-    """``unread=true`` lists unread notifications only."""
-
-    size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
-    unread: bool = False
-
-
-class NotificationItem(BaseModel):
-    """One in-app notification of the caller."""
-
-    id: int
-    kind: str
-    title: str
-    body: str | None
-    link: str | None
-    asset_id: int | None
-    created_at: str
-    read_at: str | None
-
-
-class NotificationPage(PageInfo):
-    """The caller's notifications, newest first, with the unread count."""
-
-    items: list[NotificationItem]
-    unread: int
-
-
-class MarkedRead(BaseModel):
-    """How many notifications were marked read."""
-
-    marked_read: int

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from models import Notification
 from portal.api import api_bp
-from portal.api import models as m
+from portal.api import notification_models as m
 from portal.api.schema import operation
 from portal.services.notify import center
 from portal.services.paging import parse_paging
