@@ -113,8 +113,8 @@ class PackagedEmbedder:
     def _forward_onnx(self, batch: NDArray[np.float32]) -> tuple[Vectors, NDArray[np.float32]]:
         """``forward`` in ONNX Runtime: the batch runs in small slices (each image with its mirror view),
         whose activations stay in the CPU caches; see ``ORT_SLICE``."""
-        pooled: list[NDArray[np.float32]] = []
-        probs: list[NDArray[np.float32]] = []
+        pooled: list[NDArray[Any]] = []
+        probs: list[NDArray[Any]] = []
         for start in range(0, batch.shape[0], ORT_SLICE):
             part = batch[start : start + ORT_SLICE]
             k = part.shape[0]
