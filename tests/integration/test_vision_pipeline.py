@@ -197,7 +197,7 @@ def test_one_decode_thread_embeds_every_batch(vrt: Runtime, tmp_path: Path) -> N
     for i, kind in enumerate(("red", "rect", "noise")):
         ingest(vrt, tmp_path, f"one-thread-{i}.png", kind)
     with vrt.db.session() as session:
-        version_ids = list(session.scalars(select(Asset.current_version_id)))
+        version_ids = [v for v in session.scalars(select(Asset.current_version_id)) if v is not None]
     vrt.settings.vision_threads = 1
     model = embedder(vrt.settings)
     stored: list[int] = []
