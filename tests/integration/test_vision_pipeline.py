@@ -3,6 +3,7 @@ indexed, tag suggestions with thresholds, accept/reject, near-duplicates and mer
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -188,6 +189,26 @@ def test_keep_closes_the_flag(vrt: Runtime, tmp_path: Path) -> None:
         assert [(f.asset_id, f.state) for f in session.scalars(select(DuplicateFlag))] == [
             (second, DuplicateState.KEPT)
         ]
+
+
+def test_one_decode_thread_embeds_every_batch(vrt: Runtime, tmp_path: Path) -> None:
+    """With ASSETPORT_VISION_THREADS=1 (or one CPU) the decode pool has one thread: the job must still
+    finish (a batch task waiting on tasks of its own pool used to hang it for good)."""
+    for i, kind in enumerate(("red", "rect", "noise")):
+        ingest(vrt, tmp_path, f"one-thread-{i}.png", kind)
+    with vrt.db.session() as session:
+        version_ids = [v for v in session.scalars(select(Asset.current_version_id)) if v is not None]
+    vrt.settings.vision_threads = 1
+    model = embedder(vrt.settings)
+    stored: list[int] = []
+    worker = threading.Thread(
+        target=lambda: stored.append(embed_versions(vrt, model, version_ids, retag=True, batch=2)),
+        daemon=True,  # a hang must fail the test, not keep the run alive
+    )
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive(), "the vision job hangs with one decode thread"
+    assert stored == [3]
 
 
 def test_model_switch_re_embeds_everything(tmp_path: Path, database_url: str, clip_dir: Path) -> None:

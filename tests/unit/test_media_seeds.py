@@ -55,11 +55,19 @@ def test_pdf_gives_no_base(tmp_path: Path) -> None:
 
 
 def test_seed_cache_is_bounded_and_taken_once() -> None:
-    seeds = PreviewSeeds(capacity=2)
-    images = [Image.new("RGB", (2, 2)) for _ in range(3)]
-    for i, im in enumerate(images):
-        seeds.put(f"{i:064x}", im)
+    now = [0.0]
+    seeds = PreviewSeeds(capacity=2, max_age=60, clock=lambda: now[0])
+    images = [Image.new("RGB", (2, 2)) for _ in range(4)]
+    assert seeds.put(f"{0:064x}", images[0]) and seeds.put(f"{1:064x}", images[1])
+    # Full: the entries already there are the next ones their jobs take, so the new one is refused.
+    assert not seeds.put(f"{2:064x}", images[2])
     assert len(seeds) == 2
-    assert seeds.take(f"{0:064x}") is None  # oldest evicted
-    assert seeds.take(f"{2:064x}") is images[2]
     assert seeds.take(f"{2:064x}") is None
+    assert seeds.take(f"{0:064x}") is images[0]
+    assert seeds.take(f"{0:064x}") is None  # taken once
+    assert seeds.put(f"{2:064x}", images[2])  # room again
+    # Entries nobody took expire, so they cannot block the cache.
+    now[0] = 61.0
+    assert seeds.put(f"{3:064x}", images[3])
+    assert seeds.take(f"{1:064x}") is None and seeds.take(f"{2:064x}") is None
+    assert seeds.take(f"{3:064x}") is images[3]

@@ -148,11 +148,18 @@ def _decode(rt: Runtime, tagger: Tagger, source: tuple[int, int, str]) -> Item |
     return None if image is None else Item(version_id, asset_id, tagger.prepare(image))
 
 
-def _decode_batch(
+def _submit_batch(
     rt: Runtime, tagger: Tagger, pool: ThreadPoolExecutor, version_ids: Sequence[int]
-) -> list[Item]:
-    sources = _sources(rt, version_ids)
-    return [item for item in pool.map(lambda s: _decode(rt, tagger, s), sources) if item is not None]
+) -> list[Future[Item | None]]:
+    """Queue one decode + preprocess task per version of a batch on the decode pool. Submitted from the
+    calling thread: a pool task that waited for other tasks of its own pool would deadlock a pool of
+    one thread (``ASSETPORT_VISION_THREADS=1``, a 1-CPU machine)."""
+    return [pool.submit(_decode, rt, tagger, source) for source in _sources(rt, version_ids)]
+
+
+def _collect(futures: Sequence[Future[Item | None]]) -> list[Item]:
+    """The decoded items of a submitted batch, in order (versions without an image left out)."""
+    return [item for item in (future.result() for future in futures) if item is not None]
 
 
 def embed_versions(
@@ -178,12 +185,12 @@ def embed_versions(
         ThreadPoolExecutor(decode_threads(rt), thread_name_prefix="assetport-decode") as pool,
         ThreadPoolExecutor(1, thread_name_prefix="assetport-vision-store") as writer,
     ):
-        ahead: Future[list[Item]] = pool.submit(_decode_batch, rt, tagger, pool, batches[0])
+        ahead = _submit_batch(rt, tagger, pool, batches[0])
         writing: tuple[Future[int], int] | None = None
         for index, chunk in enumerate(batches):
-            items = ahead.result()
+            items = _collect(ahead)
             if index + 1 < len(batches):
-                ahead = pool.submit(_decode_batch, rt, tagger, pool, batches[index + 1])
+                ahead = _submit_batch(rt, tagger, pool, batches[index + 1])
             vectors, scored = _scored(tagger.analyze_prepared([it.prepared for it in items]))
             # One batch in the store thread at a time: it writes while the model runs the next batch.
             stored += _finish(writing, progress)
