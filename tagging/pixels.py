@@ -33,9 +33,14 @@ REFERENCE_COLOURS: dict[str, tuple[int, int, int]] = {
 def small_copy(image: Image.Image) -> Image.Image:
     """The image scaled to at most ``THUMB`` px, what every statistic here looks at. Pass it instead of the
     image to compute several statistics of one image: each then skips its own (identical) downscale."""
-    small = image.copy()
-    small.thumbnail((THUMB, THUMB))
-    return small
+    w, h = image.size
+    if max(w, h) <= THUMB:
+        return image.copy()
+    scale = THUMB / max(w, h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    # What thumbnail() gives (same size rule, filter and reducing gap), without first copying the whole
+    # image: the copy was a third of the cost for a 1280-px preview.
+    return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
 
 
 def _thumbnail(image: Image.Image) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
