@@ -25,6 +25,7 @@ from models.base import utcnow
 from portal.errors import ValidationError
 from portal.runtime import Runtime
 from portal.services.catalog import variants
+from portal.services.csv_text import csv_rows, decode_text
 from portal.services.governance.policy import Viewer, can_view, in_rights, is_released, may_know
 from portal.services.paging import ascii_digits
 
@@ -79,15 +80,12 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+    text = decode_text(data)
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    return [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+    return [row for _, row in csv_rows(text, dialect)]
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
