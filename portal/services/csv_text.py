@@ -51,3 +51,17 @@ def csv_rows(text: str, dialect: Dialect = csv.excel) -> list[tuple[int, list[st
     except csv.Error as exc:
         raise ValidationError(f"line {reader.line_num}: malformed CSV: {exc}") from None
     return rows
+
+
+# Spreadsheet programs run a cell that starts with one of these as a formula (a tab or carriage return
+# first hides the sign from a quick look): =HYPERLINK(...) in an article number or a custom field value
+# would become a live link or command in the file a partner opens.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: object) -> object:
+    """A value for a CSV cell people open in a spreadsheet: text that would start a formula gets a
+    leading quote, so it stays text; other values are returned unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
