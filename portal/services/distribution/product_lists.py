@@ -32,6 +32,9 @@ from portal.services.paging import ascii_digits
 T = TypeVar("T")
 MAX_LINES = 20_000
 MAX_LIST_BYTES = 20 * 1024 * 1024
+# A product list has a handful of columns; the form offers each as a choice, so a line of millions of
+# delimiters (a few MiB) would be a page of millions of options built for minutes.
+MAX_COLUMNS = 500
 _HEADER_HINT = re.compile(r"(?i)article|artikel|sku|item|part|product|number|nummer|code")
 _VARIANT_SPLIT = re.compile(r"[-_ ./]")
 
@@ -75,6 +78,8 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
     if not rows:
         raise ValidationError("the list file has no rows")
     width = max(len(r) for r in rows)
+    if width > MAX_COLUMNS:
+        raise ValidationError(_too_wide(width))
     header = [(rows[0][i].strip() if i < len(rows[0]) else "") or f"column {i + 1}" for i in range(width)]
     return header, [r + [""] * (width - len(r)) for r in rows[1:]]
 
@@ -85,7 +90,15 @@ def _csv_rows(data: bytes) -> list[list[str]]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
+    # Counted before parsing: the reader would hold every cell of such a line in memory first.
+    widest = max((line.count(dialect.delimiter) + 1 for line in text.splitlines()), default=0)
+    if widest > MAX_COLUMNS:
+        raise ValidationError(_too_wide(widest))
     return [row for _, row in csv_rows(text, dialect)]
+
+
+def _too_wide(width: int) -> str:
+    return f"the list has {width} columns (at most {MAX_COLUMNS}): is it a product list?"
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
