@@ -93,7 +93,7 @@ def export_csv(session: Session, viewer: Viewer, filters: AuditFilters) -> Itera
             [
                 event.id,
                 event.at.isoformat(),
-                event.actor.email if event.actor else "",
+                spreadsheet_text(event.actor.email if event.actor else ""),  # "=x@y.z" is a valid address
                 event.action,
                 event.asset_id or "",
                 spreadsheet_text(event.target or ""),
