@@ -5,11 +5,14 @@ synonym import, the tag vocabulary import)."""
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from openpyxl import Workbook
 from sqlalchemy import select
 
 from models import Package, SynonymRule, TagVocabulary
@@ -100,3 +103,32 @@ def test_vocabulary_import_line_ends_huge_field_and_nul(app: Flask, login) -> No
         assert status == 422, body[:300]
     with app.extensions["assetport"].db.session() as session:
         assert list(session.scalars(select(TagVocabulary.name))) == ["mug"]
+
+
+def _declared_huge_xlsx() -> bytes:
+    """Two real rows and one cell in row 200000, in a sheet declaring A1:XFD1048576 (5 KB in all)."""
+    book = Workbook()
+    book.active.append(["sku"])
+    book.active.append(["A-100"])
+    plain = io.BytesIO()
+    book.save(plain)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(plain.getvalue())) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:XFD1048576"/>', data)
+                far = b'<row r="200000"><c r="A200000" t="inlineStr"><is><t>Z</t></is></c></row>'
+                data = data.replace(b"</sheetData>", far + b"</sheetData>")
+            dst.writestr(item.filename, data)
+    return out.getvalue()
+
+
+def test_a_sheet_declaring_a_huge_size_is_refused_not_padded(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+    # openpyxl padded every row up to the declared 16384 columns, through row 200000: gigabytes and a
+    # request that never answered, from 5 KB that any partner may upload.
+    status, body = _package(login("partner"), "sparse.xlsx", _declared_huge_xlsx())
+    assert status == 422 and "more than 40000 rows" in body

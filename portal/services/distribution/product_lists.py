@@ -35,6 +35,7 @@ MAX_LIST_BYTES = 20 * 1024 * 1024
 # A product list has a handful of columns; the form offers each as a choice, so a line of millions of
 # delimiters (a few MiB) would be a page of millions of options built for minutes.
 MAX_COLUMNS = 500
+MAX_SHEET_ROWS = 2 * MAX_LINES  # blank rows between the lines count too
 _HEADER_HINT = re.compile(r"(?i)article|artikel|sku|item|part|product|number|nummer|code")
 _VARIANT_SPLIT = re.compile(r"[-_ ./]")
 
@@ -110,9 +111,20 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
         raise ValidationError(f"not a readable XLSX file: {exc}") from exc
     try:
         sheet = book.worksheets[0]
-        return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        # The sheet's declared size is not trusted: a 5 KB file declaring A1:XFD1048576 with one cell in
+        # row 200000 had openpyxl pad every row to 16384 cells (billions of cells, gigabytes, a hung
+        # request). Read at most the rows and columns a list may have, plus one to notice more.
+        rows: list[list[str]] = []
+        for row in sheet.iter_rows(max_row=MAX_SHEET_ROWS + 1, max_col=MAX_COLUMNS + 1, values_only=True):
+            values = list(row)
+            while values and values[-1] is None:
+                values.pop()  # padding up to the declared width
+            rows.append([_cell(v) for v in values])
     finally:
         book.close()
+    if len(rows) > MAX_SHEET_ROWS:
+        raise ValidationError(f"the sheet has more than {MAX_SHEET_ROWS} rows (at most {MAX_LINES} lines)")
+    return rows
 
 
 def _cell(value: object) -> str:
