@@ -16,6 +16,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from models import Package, SynonymRule, TagVocabulary
+from portal.runtime import Runtime
+from portal.services.catalog.products import import_products
 from tests.conftest import csrf_token
 from tests.integration.test_packages import _catalogue
 
@@ -105,11 +107,11 @@ def test_vocabulary_import_line_ends_huge_field_and_nul(app: Flask, login) -> No
         assert list(session.scalars(select(TagVocabulary.name))) == ["mug"]
 
 
-def _declared_huge_xlsx() -> bytes:
-    """Two real rows and one cell in row 200000, in a sheet declaring A1:XFD1048576 (5 KB in all)."""
+def _declared_huge_xlsx(*rows: list[str]) -> bytes:
+    """The rows and one cell in row 200000, in a sheet declaring A1:XFD1048576 (5 KB in all)."""
     book = Workbook()
-    book.active.append(["sku"])
-    book.active.append(["A-100"])
+    for row in rows or (["sku"], ["A-100"]):
+        book.active.append(row)
     plain = io.BytesIO()
     book.save(plain)
     out = io.BytesIO()
@@ -132,3 +134,12 @@ def test_a_sheet_declaring_a_huge_size_is_refused_not_padded(app: Flask, login) 
     # request that never answered, from 5 KB that any partner may upload.
     status, body = _package(login("partner"), "sparse.xlsx", _declared_huge_xlsx())
     assert status == 422 and "more than 40000 rows" in body
+
+
+def test_a_product_import_ignores_the_declared_sheet_size(rt: Runtime, tmp_path: Path) -> None:
+    # The same padding in the product import (CLI, file exports of PIMs: formatting whole columns
+    # declares A1:XFD1048576): 200000 rows of 16384 cells. Now the real cells only.
+    path = tmp_path / "products.xlsx"
+    path.write_bytes(_declared_huge_xlsx(["article_number", "name"], ["P-1", "Chair"]))
+    report = import_products(rt.db, path)
+    assert report.created == 1, report

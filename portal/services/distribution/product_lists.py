@@ -111,14 +111,16 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
         raise ValidationError(f"not a readable XLSX file: {exc}") from exc
     try:
         sheet = book.worksheets[0]
-        # The sheet's declared size is not trusted: a 5 KB file declaring A1:XFD1048576 with one cell in
-        # row 200000 had openpyxl pad every row to 16384 cells (billions of cells, gigabytes, a hung
-        # request). Read at most the rows and columns a list may have, plus one to notice more.
+        # The sheet's declared size is not trusted (openpyxl's advice for read-only mode): a 5 KB file
+        # declaring A1:XFD1048576 with one cell in row 200000 had every row padded to 16384 cells
+        # (billions of cells, gigabytes, a hung request). Rows are then as wide as their last cell;
+        # at most the rows a list may have are read, plus one to notice more.
+        sheet.reset_dimensions()
         rows: list[list[str]] = []
-        for row in sheet.iter_rows(max_row=MAX_SHEET_ROWS + 1, max_col=MAX_COLUMNS + 1, values_only=True):
+        for row in sheet.iter_rows(max_row=MAX_SHEET_ROWS + 1, values_only=True):
             values = list(row)
             while values and values[-1] is None:
-                values.pop()  # padding up to the declared width
+                values.pop()  # empty cells after the last value
             rows.append([_cell(v) for v in values])
     finally:
         book.close()
