@@ -137,7 +137,14 @@ _COLUMNS = ("name", "group", "threshold", "prompts")
 def parse_vocabulary_csv(text: str) -> list[Tag]:
     """Parse a vocabulary CSV with the header ``name,group,threshold,prompts`` (prompts separated by ``|``;
     group, threshold and prompts may be empty). Raises ``ValueError`` naming the line of a bad row."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _parse_vocabulary(text)
+    except csv.Error as exc:  # a stray carriage return or an over-long field: a bad file, said as one
+        raise ValueError(f"malformed CSV: {exc}") from None
+
+
+def _parse_vocabulary(text: str) -> list[Tag]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "name" not in header:
         raise ValueError(f"line 1: the header must have a 'name' column (columns: {', '.join(_COLUMNS)})")

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from models import Asset, Product, Role
 from portal.api import api_bp, json_body
 from portal.api import models as m
 from portal.api.schema import operation
-from portal.errors import NotFound
 from portal.services.catalog import assets as asset_service
-from portal.services.catalog import variants
+from portal.services.catalog import browse, variants
 from portal.services.catalog.products import product_to_dict, upsert_product
 from portal.services.governance.policy import require_role
 from portal.web.context import runtime, viewer
@@ -23,10 +21,8 @@ from portal.web.context import runtime, viewer
 def get_product(article_number: str) -> ResponseReturnValue:
     """A product and the assets (visible to the caller) linked to it."""
     with runtime().db.session() as session:
-        product = session.scalars(select(Product).where(Product.article_number == article_number)).first()
-        if product is None:
-            raise NotFound(f"unknown article number: {article_number}")
-        page = asset_service.list_assets(session, viewer(), size=200, article_number=article_number)
+        product = browse.get_product(session, article_number)
+        page = asset_service.list_assets(session, viewer(), size=200, article_number=product.article_number)
         data = product_to_dict(product)
         own = {a.id for a in page.items if _serves_directly(a, product)}
         inherited = variants.inherited_for_article(session, product.article_number)

@@ -32,9 +32,22 @@ class TemplateError(ValueError):
 def template_fields(template: str) -> list[str]:
     """The field names a template uses; TemplateError for unknown ones or bad syntax."""
     try:
-        names = [name for _lit, name, _spec, _conv in string.Formatter().parse(template) if name is not None]
+        parsed = [(name, spec, conv) for _lit, name, spec, conv in string.Formatter().parse(template)]
     except ValueError as exc:
         raise TemplateError(f"file name template: {exc}") from exc
+    names = [name for name, _spec, _conv in parsed if name is not None]
+    # A format spec or conversion runs Python's formatting on the value: "{title:d}" raised in the
+    # package job, "{title:>999999999}" built a gigabyte string per file. Fields are plain text only.
+    formatted = [
+        "{" + name + ("!" + conv if conv else "") + (":" + spec if spec else "") + "}"
+        for name, spec, conv in parsed
+        if name is not None and (spec or conv)
+    ]
+    if formatted:
+        raise TemplateError(
+            f"file name template: {', '.join(formatted)}: formats and conversions are not supported; "
+            "write each field as {name}"
+        )
     unknown = sorted({n for n in names if n not in FIELDS})
     if unknown or any(not n for n in names):
         raise TemplateError(

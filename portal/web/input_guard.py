@@ -1,7 +1,7 @@
 """Input guards that run before any view: total (they never raise anything but a clean 4xx).
 
-A NUL byte in any text value, a multipart part without a usable field name, undecodable or too deeply nested
-JSON are refused up front, so no view, template or service ever sees them.
+A NUL byte in any text value (an unpaired surrogate in JSON), a multipart part without a usable field name,
+undecodable or too deeply nested JSON are refused up front, so no view, template or service ever sees them.
 """
 
 from __future__ import annotations
@@ -82,6 +82,14 @@ def _has_nul(req: Request) -> bool:
 
 def _json_has_nul(value: object) -> bool:
     if isinstance(value, str):
+        try:
+            # JSON may spell an unpaired surrogate ("\ud800"); no database can store one, so it failed
+            # later (a package job with such an article number died writing its report).
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest(
+                "the request contains an unpaired surrogate (\\ud800-\\udfff), not text"
+            ) from None
         return "\x00" in value
     if isinstance(value, dict):
         return any(_json_has_nul(k) or _json_has_nul(v) for k, v in value.items())

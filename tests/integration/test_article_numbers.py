@@ -39,6 +39,23 @@ def test_put_and_get_at_the_percent_encoded_url(app: Flask, number: str) -> None
     assert client.put(_url(number), json={"name": "Bracket 2"}, headers=headers).status_code == 200
 
 
+@pytest.mark.parametrize("sent", [" 7310/22-B ", "A\u0308O 1"], ids=["padded", "decomposed"])
+def test_a_product_reads_back_at_the_url_it_was_put_to(app: Flask, login, sent: str) -> None:  # type: ignore[no-untyped-def]
+    """PUT stores the number trimmed and in NFC; GET (API and page) took the URL as it came: a 404 for the
+    very URL the PIM had just written to."""
+    _, headers = user_with_token(app, "editor")
+    client = app.test_client()
+    put = client.put(_url(sent), json={"name": "Bracket"}, headers=headers)
+    assert put.status_code == 201, put.get_json()
+    stored = put.get_json()["article_number"]
+    assert stored != sent
+    for url in (_url(sent), _url(stored)):
+        got = client.get(url, headers=headers)
+        assert got.status_code == 200 and got.get_json()["article_number"] == stored, url
+    page = login("editor").get("/products/" + quote(sent, safe=""))
+    assert page.status_code == 200 and "Bracket" in page.get_data(as_text=True)
+
+
 def test_import_accepts_real_numbers_and_rejects_duplicates_per_row(rt: Runtime, tmp_path: Path) -> None:
     path = tmp_path / "products.csv"
     path.write_text(

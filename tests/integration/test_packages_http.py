@@ -94,3 +94,16 @@ def test_cli_package(app: Flask, tmp_path: Path, monkeypatch) -> None:  # type: 
         assert len(archive.namelist()) == 4  # three A-100 files and the manifest
     with rt.db.session() as session:
         assert session.scalars(select(Package)).one().status == "done"
+
+
+def test_a_template_with_a_format_spec_is_refused_not_a_failed_job(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+    client = login("partner")
+    token = csrf_token(client, "/packages")
+    for template in ("{article_number:d}_{n}.{ext}", "{article_number:>999999999}.{ext}"):
+        resp = client.post(
+            "/api/v1/packages",
+            json={"articles": ["A-100"], "presets": ["thumb"], "template": template},
+            headers={"X-CSRFToken": token},
+        )
+        assert resp.status_code == 422, resp.get_json()
+        assert "formats and conversions" in resp.get_json()["error"]["message"]

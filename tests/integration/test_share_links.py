@@ -200,3 +200,16 @@ def test_a_logo_declaring_a_huge_image_is_refused(app: Flask) -> None:
     rt = _rt(app)
     with rt.db.transaction() as session, pytest.raises(ValidationError):
         brand.set_logo(session, rt, Viewer(None, Role.ADMIN), bomb)
+
+
+def test_a_truncated_logo_is_refused_and_the_stored_one_kept(app: Flask) -> None:
+    """Image.verify() passed a truncated JPEG (ingest refuses it): half a logo on the public hub."""
+    rt = _rt(app)
+    admin = Viewer(None, Role.ADMIN)
+    good = (ZOO / "good" / "hopper.jpg").read_bytes()
+    with rt.db.transaction() as session:
+        kept = brand.set_logo(session, rt, admin, good).logo_sha256
+    with rt.db.transaction() as session, pytest.raises(ValidationError, match="not a readable image"):
+        brand.set_logo(session, rt, admin, (ZOO / "bad" / "truncated_jpeg.jpg").read_bytes())
+    with rt.db.session() as session:
+        assert brand.get_settings(session).logo_sha256 == kept

@@ -78,6 +78,20 @@ def test_hole_02_malformed_multipart_and_deep_json_are_400(app: Flask) -> None:
     assert "deep" in resp.get_json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    "body", [b'{"articles": ["\\ud800A-1"]}', b'{"articles": ["A-1"], "template": "\\udfff"}']
+)
+def test_an_unpaired_surrogate_in_json_is_a_400_not_a_failed_job(app: Flask, body: bytes) -> None:
+    """JSON may escape a lone surrogate; the package API took it (202) and its job died writing the
+    report (no database stores one). Refused up front like a NUL."""
+    _, headers = user_with_token(app, "partner")
+    resp = app.test_client().post(
+        "/api/v1/packages", data=body, headers=headers, content_type="application/json"
+    )
+    assert resp.status_code == 400, resp.get_json()
+    assert "surrogate" in resp.get_json()["error"]["message"]
+
+
 def test_hole_03_cookie_request_with_a_bearer_header_still_needs_csrf(
     app: Flask, login: Callable[..., FlaskClient]
 ) -> None:

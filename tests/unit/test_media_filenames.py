@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.media.filenames import dedupe, render_filename, render_path, template_problems
+from portal.media.filenames import TemplateError, dedupe, render_filename, render_path, template_problems
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,20 @@ def test_dedupe_numbers_repeats_before_the_extension_case_insensitively() -> Non
         "A/x_3.jpg",
         "A/noext",
     ]
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{article_number:d}_{n}.{ext}", "{title:>999999999}.{ext}", "{title!r}.{ext}", "{n:{title}}.{ext}"],
+)
+def test_templates_refuse_format_specs_and_conversions(template: str) -> None:
+    # "{article_number:d}" raised ValueError in the package job (a crashed job); a width of 10^9 built
+    # a gigabyte string per file. Any user's package form sends a template.
+    assert template_problems(template) and "formats and conversions" in template_problems(template)[0]
+    with pytest.raises(TemplateError):
+        render_path(template, {"article_number": "A-1", "title": "t", "n": 1, "ext": "jpg"})
+
+
+def test_escaped_braces_are_text() -> None:
+    assert template_problems("{{draft}}_{n}.{ext}") == []
+    assert render_path("{{x}}_{n}.{ext}", {"n": 1, "ext": "jpg"}) == "{x}_1.jpg"

@@ -91,3 +91,29 @@ def test_a_converter_over_its_memory_limit_fails_cleanly(tmp_path: Path) -> None
         sandbox.run_limited(
             [sys.executable, "-c", grab], cwd=tmp_path, timeout_s=20, memory_bytes=400 * 2**20
         )
+
+
+@pytest.mark.parametrize(
+    "style",
+    ["fill:url(#g);stroke:url(http://x/y)", "fill:URL(http://x/y)", "fill:url( 'https://x/y' )"],
+)
+def test_svg_with_an_external_url_beside_an_internal_one_is_refused(tmp_path: Path, style: str) -> None:
+    # The former check accepted any attribute holding one url(#...) whatever else it held, and was
+    # case-sensitive; CSS is not.
+    path = tmp_path / "x.svg"
+    path.write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><rect style="{style}"/></svg>')
+    with pytest.raises(RejectedFile, match="external resource"):
+        vector.check_svg(path)
+
+
+def test_svg_sizes_with_spaces_and_hostile_runs(tmp_path: Path) -> None:
+    path = tmp_path / "x.svg"
+    path.write_text('<svg xmlns="http://www.w3.org/2000/svg" width=" 10 mm " height="20px"/>')
+    assert (vector.check_svg(path)[1].width, vector.check_svg(path)[1].height) == (38, 20)
+    # Runs that made the former patterns quadratic (a 20 MB SVG held its upload for days): refused or
+    # sizeless at once. No timing asserted; before the fix this test ran for about a minute.
+    spaces = "1" + " " * 200_000 + "x"
+    path.write_text(f'<svg xmlns="http://www.w3.org/2000/svg" width="{spaces}" height="{spaces}"/>')
+    assert vector.check_svg(path)[1].width is None
+    path.write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><rect fill="{"url(#" * 40_000}"/></svg>')
+    assert vector.check_svg(path)[1].width is None

@@ -48,3 +48,9 @@ def test_parse_csv() -> None:
 def test_parse_csv_errors_name_the_line(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_vocabulary_csv(text)
+
+
+def test_parse_vocabulary_reads_bare_cr_and_says_a_malformed_file_is_one() -> None:
+    assert parse_vocabulary_csv("name,group\rmug,object\r") == [Tag("mug", group="object")]
+    with pytest.raises(ValueError, match="malformed CSV"):  # csv.Error would escape the documented type
+        parse_vocabulary_csv('name\n"' + "a" * 200_000 + '"\n')

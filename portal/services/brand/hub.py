@@ -124,6 +124,10 @@ def set_logo(session: Session, rt: Runtime, viewer: Viewer, data: bytes) -> Bran
         with Image.open(io.BytesIO(data)) as image:
             kind = image.format or ""
             image.verify()
+        # verify() reads the structure only: a truncated JPEG passes it and then shows half a logo on
+        # the public hub. Decoding the pixels (at most 2 MiB of input) refuses it as ingest does.
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ValidationError(f"the logo is not a readable image: {exc}") from None
     if kind not in LOGO_TYPES:

@@ -3,6 +3,7 @@ a product with its variants and the assets the viewer may see."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -198,8 +199,10 @@ class ProductDetail:
 
 
 def get_product(session: Session, article_number: str) -> Product:
-    """One product by article number (NotFound otherwise)."""
-    product = session.scalars(select(Product).where(Product.article_number == article_number)).first()
+    """One product by article number (NotFound otherwise), the number taken as an upsert stores it:
+    trimmed and in NFC, so the URL a client PUT to also reads the product back."""
+    number = unicodedata.normalize("NFC", article_number).strip()
+    product = session.scalars(select(Product).where(Product.article_number == number)).first()
     if product is None:
         raise NotFound(f"unknown article number: {article_number}")
     return product

@@ -344,6 +344,10 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        for sheet in book.worksheets:
+            # The declared size is not trusted (openpyxl's advice for read-only mode): a sheet declaring
+            # A1:XFD1048576, as formatting whole columns does, had every row padded to 16384 cells.
+            sheet.reset_dimensions()
         headers = [(ws, next(_sheet_values(ws), None)) for ws in book.worksheets]
         headed = [(ws, first) for ws, first in headers if first is not None]
         if not headed:

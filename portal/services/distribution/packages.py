@@ -32,6 +32,7 @@ from portal.media.presets import applies_to
 from portal.media.zipstream import ZipStream
 from portal.runtime import Runtime
 from portal.services import outbox
+from portal.services.csv_text import spreadsheet_text
 from portal.services.distribution import custom_columns, renditions
 from portal.services.distribution import product_lists as package_lists
 from portal.services.distribution.product_lists import LineResult, resolve_assets, resolve_lines
@@ -318,7 +319,8 @@ def _write_zip(rt: Runtime, package_id: int, progress: Progress | None) -> tuple
             archive.add_file(path, rt.blobs.path_for(sha), mime)
             tracker.file_done(file_id, sha, size, archive.bytes_written)
             art, aid = tracker.meta(file_id)
-            writer.writerow([path, art, aid, version_id, preset, size, sha, *cells.get(aid, [])])
+            cols = [path, art, aid, version_id, preset, size, sha, *cells.get(aid, [])]
+            writer.writerow([spreadsheet_text(c) for c in cols])
         archive.add_bytes("manifest.csv", manifest.getvalue().encode())
         archive.close()
     except BaseException:

@@ -25,12 +25,17 @@ from models.base import utcnow
 from portal.errors import ValidationError
 from portal.runtime import Runtime
 from portal.services.catalog import variants
+from portal.services.csv_text import csv_rows, decode_text
 from portal.services.governance.policy import Viewer, can_view, in_rights, is_released, may_know
 from portal.services.paging import ascii_digits
 
 T = TypeVar("T")
 MAX_LINES = 20_000
 MAX_LIST_BYTES = 20 * 1024 * 1024
+# A product list has a handful of columns; the form offers each as a choice, so a line of millions of
+# delimiters (a few MiB) would be a page of millions of options built for minutes.
+MAX_COLUMNS = 500
+MAX_SHEET_ROWS = 2 * MAX_LINES  # blank rows between the lines count too
 _HEADER_HINT = re.compile(r"(?i)article|artikel|sku|item|part|product|number|nummer|code")
 _VARIANT_SPLIT = re.compile(r"[-_ ./]")
 
@@ -74,20 +79,27 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
     if not rows:
         raise ValidationError("the list file has no rows")
     width = max(len(r) for r in rows)
+    if width > MAX_COLUMNS:
+        raise ValidationError(_too_wide(width))
     header = [(rows[0][i].strip() if i < len(rows[0]) else "") or f"column {i + 1}" for i in range(width)]
     return header, [r + [""] * (width - len(r)) for r in rows[1:]]
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+    text = decode_text(data)
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    return [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+    # Counted before parsing: the reader would hold every cell of such a line in memory first.
+    widest = max((line.count(dialect.delimiter) + 1 for line in text.splitlines()), default=0)
+    if widest > MAX_COLUMNS:
+        raise ValidationError(_too_wide(widest))
+    return [row for _, row in csv_rows(text, dialect)]
+
+
+def _too_wide(width: int) -> str:
+    return f"the list has {width} columns (at most {MAX_COLUMNS}): is it a product list?"
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
@@ -99,9 +111,22 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
         raise ValidationError(f"not a readable XLSX file: {exc}") from exc
     try:
         sheet = book.worksheets[0]
-        return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        # The sheet's declared size is not trusted (openpyxl's advice for read-only mode): a 5 KB file
+        # declaring A1:XFD1048576 with one cell in row 200000 had every row padded to 16384 cells
+        # (billions of cells, gigabytes, a hung request). Rows are then as wide as their last cell;
+        # at most the rows a list may have are read, plus one to notice more.
+        sheet.reset_dimensions()
+        rows: list[list[str]] = []
+        for row in sheet.iter_rows(max_row=MAX_SHEET_ROWS + 1, values_only=True):
+            values = list(row)
+            while values and values[-1] is None:
+                values.pop()  # empty cells after the last value
+            rows.append([_cell(v) for v in values])
     finally:
         book.close()
+    if len(rows) > MAX_SHEET_ROWS:
+        raise ValidationError(f"the sheet has more than {MAX_SHEET_ROWS} rows (at most {MAX_LINES} lines)")
+    return rows
 
 
 def _cell(value: object) -> str:

@@ -23,6 +23,7 @@ from models.base import utcnow
 from portal.errors import NotFound
 from portal.runtime import Runtime
 from portal.services.catalog import variants
+from portal.services.csv_text import spreadsheet_text
 from portal.services.distribution import custom_columns, packages
 from portal.services.distribution.renditions import Delivery
 from portal.services.governance.policy import Viewer, can_download, in_rights, is_released
@@ -145,7 +146,7 @@ def links_csv(rows: list[dict[str, Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=_columns(rows))
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: spreadsheet_text(v) for k, v in row.items()} for row in rows)
     return ("\ufeff" + out.getvalue()).encode()
 
 
@@ -158,10 +159,22 @@ def links_xlsx(rows: list[dict[str, Any]]) -> bytes:
     columns = _columns(rows)
     sheet.append(columns)
     for row in rows:
-        sheet.append([row[c] for c in columns])
+        sheet.append([_text_cell(sheet, row[c]) for c in columns])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _text_cell(sheet: Any, value: object) -> object:
+    """Text as a text cell: openpyxl writes a string starting with ``=`` as a formula, which would run
+    an article number or a custom field value in the partner's spreadsheet (and lose the text)."""
+    if not isinstance(value, str):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def package_status(session: Session, package: Package) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEvent, Role, User
 from portal.errors import ValidationError
+from portal.services.csv_text import spreadsheet_text
 from portal.services.governance.policy import Viewer, require_role
 from portal.services.governance.rights import parse_expiry
 from portal.services.paging import MAX_ID, Page
@@ -92,12 +93,12 @@ def export_csv(session: Session, viewer: Viewer, filters: AuditFilters) -> Itera
             [
                 event.id,
                 event.at.isoformat(),
-                event.actor.email if event.actor else "",
+                spreadsheet_text(event.actor.email if event.actor else ""),  # "=x@y.z" is a valid address
                 event.action,
                 event.asset_id or "",
-                _safe_cell(event.target or ""),
+                spreadsheet_text(event.target or ""),
                 event.ip or "",
-                _safe_cell(detail),
+                spreadsheet_text(detail),
             ]
         )
         if buffer.tell() > 64_000:
@@ -105,8 +106,3 @@ def export_csv(session: Session, viewer: Viewer, filters: AuditFilters) -> Itera
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
-
-
-def _safe_cell(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas; a leading quote keeps them text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

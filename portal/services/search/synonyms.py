@@ -21,6 +21,7 @@ from models import Role, SynonymRule
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.runtime import Runtime
 from portal.services import outbox
+from portal.services.csv_text import csv_rows
 from portal.services.governance import audit
 from portal.services.governance.policy import Viewer, require_role
 
@@ -87,7 +88,7 @@ def import_csv(session: Session, viewer: Viewer, data: bytes, replace: bool = Fa
     except UnicodeDecodeError:
         raise ValidationError("the CSV must be UTF-8") from None
     rules: list[str] = []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    for number, row in csv_rows(text):
         cells = [cell.strip() for cell in row]
         if not any(cells) or (number == 1 and tuple(c.lower() for c in cells[:2]) == CSV_HEADER):
             continue

@@ -19,6 +19,7 @@ from models import Asset, AssetTag, Role, TagSuggestion, TagVocabulary
 from models.base import utcnow
 from models.vision import SuggestionState
 from portal.errors import NotFound, ValidationError
+from portal.services.csv_text import csv_rows
 from portal.services.distribution import webhooks
 from portal.services.governance import audit
 from portal.services.governance.policy import Viewer, can_edit, require_role, require_view
@@ -138,14 +139,13 @@ def import_csv(session: Session, viewer: Viewer, text: str) -> ImportReport:
     """Upsert tags from a CSV (``name,group,threshold,prompts``); each bad line is reported, the rest kept."""
     require_role(viewer, Role.MANAGER)
     report = ImportReport()
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
+    rows = csv_rows(text.lstrip("\ufeff"))
+    header = rows[0][1] if rows else None
     if not header:
         report.errors.append("line 1: the file is empty")
         return report
     seen: set[str] = set()
-    for row in reader:
-        line = reader.line_num
+    for line, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
         tag = _parse_line(header, row, line, report)

@@ -1,0 +1,67 @@
+"""Reading uploaded CSV text, shared by every import (package lists, synonyms, the tag vocabulary).
+
+``csv.reader`` raises ``csv.Error`` for input people do send: line breaks that are a bare carriage return
+(old Mac exports), a quoted field longer than the csv module's field limit, an unquoted line break. Read
+through here, each of those is a ``ValidationError`` naming the line, never an unhandled error (a 500).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+
+from portal.errors import ValidationError
+
+Dialect = type[csv.Dialect] | csv.Dialect
+
+
+def decode_text(data: bytes) -> str:
+    """An uploaded list as text: UTF-16 with a BOM (Excel's "Unicode text" export), UTF-8 with or without a
+    BOM, else Windows-1252."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ValidationError(f"the file is not valid UTF-16 (byte {exc.start})") from None
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
+    return text
+
+
+def csv_rows(text: str, dialect: Dialect = csv.excel) -> list[tuple[int, list[str]]]:
+    """Every row of ``text`` with the line it ends on; ``\\r``, ``\\n`` and ``\\r\\n`` all end a line.
+
+    Raises ValidationError (``line N: malformed CSV: ...``) when the text is not CSV the reader can parse
+    or holds a NUL character (no export has one, and PostgreSQL refuses to store it: a 500 later).
+    """
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ValidationError(f"line {line}: malformed CSV: a NUL character (is this a text file?)")
+    # newline="" hands the reader the line ends untranslated, as the csv module asks: a file whose lines
+    # end in a bare "\r" is then rows, not one line holding carriage returns.
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:
+        raise ValidationError(f"line {reader.line_num}: malformed CSV: {exc}") from None
+    return rows
+
+
+# Spreadsheet programs run a cell that starts with one of these as a formula (a tab or carriage return
+# first hides the sign from a quick look): =HYPERLINK(...) in an article number or a custom field value
+# would become a live link or command in the file a partner opens.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: object) -> object:
+    """A value for a CSV cell people open in a spreadsheet: text that would start a formula gets a
+    leading quote, so it stays text; other values are returned unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
