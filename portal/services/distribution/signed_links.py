@@ -24,7 +24,7 @@ from portal.errors import NotFound
 from portal.runtime import Runtime
 from portal.services.catalog import variants
 from portal.services.csv_text import spreadsheet_text
-from portal.services.distribution import custom_columns, packages
+from portal.services.distribution import custom_columns, package_files
 from portal.services.distribution.renditions import Delivery
 from portal.services.governance.policy import Viewer, can_download, in_rights, is_released
 
@@ -89,7 +89,7 @@ def open_download(session: Session, rt: Runtime, token: str) -> ZipDownload | De
     deliverable = asset is not None and is_released(asset) and in_rights(asset)
     if asset is None or not deliverable or not can_download(viewer, asset, row.preset):
         raise NotFound("this file is no longer available")
-    sha, mime, size = packages.resolve_file(rt, row.version_id, row.preset)
+    sha, mime, size = package_files.resolve_file(rt, row.version_id, row.preset)
     name = row.path.rsplit("/", 1)[-1]
     return Delivery(sha, mime, name, f'"{sha}"', size, False, asset.id, row.version_id, row.preset)
 
