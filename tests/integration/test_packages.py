@@ -97,6 +97,19 @@ def test_report_and_zip_manifest(rt: Runtime, tmp_path: Path) -> None:
             assert info.compress_type == zipfile.ZIP_STORED  # JPEG and PNG are not recompressed
 
 
+def test_selection_lines_report_assets_not_article_numbers(rt: Runtime, tmp_path: Path) -> None:
+    """A selection's lines are asset ids: a hidden one reads exactly like one that does not exist, and
+    neither is called an "unknown article number"."""
+    ids = _catalogue(rt, tmp_path)
+    partner = Viewer(None, Role.PARTNER)
+    hidden, shown = ids["B-200_1.jpg"], ids["A-100_1.jpg"]
+    lines = [str(shown), str(hidden), "999999"]
+    package = _build(rt, partner, lines, presets=["original"], source="selection")
+    assert [line.status for line in package.report] == ["found", "missing", "missing"]
+    assert package.report[1].message == package.report[2].message == "no such asset"
+    assert package.report[1].article_number is None and package.report[1].asset_ids == []
+
+
 def test_presets_templates_and_size_limit(rt: Runtime, tmp_path: Path) -> None:
     _catalogue(rt, tmp_path)
     staff = Viewer(None, Role.MANAGER)

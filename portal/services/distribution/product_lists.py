@@ -339,6 +339,9 @@ def resolve_assets(session: Session, viewer: Viewer, asset_ids: list[int]) -> li
             numbers = sorted({link.key for link in asset.links})
             result.article_number = numbers[0] if numbers else None
         _classify(result, viewer, [asset] if asset is not None else [], now)
+        if asset is None:
+            # The line is an asset id, not an article number: say so (the same words for a hidden one).
+            result.message = "no such asset"
         out.append(result)
     return out
 
