@@ -11,25 +11,31 @@ import codecs
 import csv
 import io
 
-from portal.errors import ValidationError
+from portal.errors import PortalError, ValidationError
 
 Dialect = type[csv.Dialect] | csv.Dialect
 
 
-def decode_text(data: bytes) -> str:
+def decode_text(data: bytes, *, error: type[PortalError] = ValidationError, strict: bool = False) -> str:
     """An uploaded list as text: UTF-16 with a BOM (Excel's "Unicode text" export), UTF-8 with or without a
-    BOM, else Windows-1252."""
+    BOM, else Windows-1252 (its five undefined bytes replaced, or with ``strict`` refused as not text).
+    Undecodable input raises ``error`` with the byte it stopped at."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            text = data.decode("utf-16")
+            return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise ValidationError(f"the file is not valid UTF-16 (byte {exc.start})") from None
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
-    return text
+            raise error(f"the file is not valid UTF-16 ({exc.reason} at byte {exc.start})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass  # not UTF-8: Windows-1252, what Excel writes on most Western machines
+    try:
+        return data.decode("cp1252", errors="strict" if strict else "replace")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"the file is not text (neither UTF-8 nor Windows-1252; byte {exc.start}): "
+            "expected CSV, JSON or XLSX"
+        ) from None
 
 
 def csv_rows(text: str, dialect: Dialect = csv.excel) -> list[tuple[int, list[str]]]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from portal.errors import BadRequest, ValidationError
+from portal.services.csv_text import decode_text
 
 # Product columns the importer knows; everything else becomes an attribute.
 KNOWN_FIELDS = (
@@ -118,22 +119,7 @@ def _detect_kind(data: bytes, path: Path) -> str:
 
 def _decode(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM (Excel "Unicode text"), else Windows-1252."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise BadRequest(f"the file is not valid UTF-16: {exc.reason} at byte {exc.start}") from exc
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("cp1252")
-            except UnicodeDecodeError as exc:
-                raise BadRequest(
-                    f"the file is not text (neither UTF-8 nor Windows-1252; byte {exc.start}): "
-                    "expected CSV, JSON or XLSX"
-                ) from exc
+    text = decode_text(data, error=BadRequest, strict=True)
     # Binary data decoded as cp1252 is full of control characters; a real export has none, or a stray few
     # (those are the rows' problem, not the file's). NUL is never text and would upset the CSV reader.
     sample = text[:_SNIFF_BYTES]
