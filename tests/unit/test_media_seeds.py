@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from io import BytesIO
 from pathlib import Path
 
@@ -71,3 +73,30 @@ def test_seed_cache_is_bounded_and_taken_once() -> None:
     assert seeds.put(f"{3:064x}", images[3])
     assert seeds.take(f"{1:064x}") is None and seeds.take(f"{2:064x}") is None
     assert seeds.take(f"{3:064x}") is images[3]
+
+
+def test_a_full_cache_makes_the_producer_wait_while_entries_are_taken() -> None:
+    """Backpressure: a put into a full cache waits for a take (a refused base costs its job a second
+    decode of the file) instead of being refused at once."""
+    seeds = PreviewSeeds(capacity=1)
+    first, second = Image.new("RGB", (2, 2)), Image.new("RGB", (2, 2))
+    assert seeds.put("a" * 64, first)
+    seeds._last_take = time.monotonic()  # the takers are at work (as right after a take)
+    taker = threading.Timer(0.2, seeds.take, args=("a" * 64,))
+    started = time.monotonic()
+    taker.start()
+    assert seeds.put("b" * 64, second, wait=5.0)
+    taker.join()
+    assert 0.15 <= time.monotonic() - started < 5.0
+    assert seeds.take("a" * 64) is None and seeds.take("b" * 64) is second
+
+
+def test_a_full_cache_whose_takers_stalled_refuses_at_once() -> None:
+    """Nothing taken for ``wait`` seconds (a job lane busy with something long): no wait at all."""
+    seeds = PreviewSeeds(capacity=1)
+    assert seeds.put("a" * 64, Image.new("RGB", (2, 2)))
+    seeds._last_take = time.monotonic() - 10
+    started = time.monotonic()
+    assert not seeds.put("b" * 64, Image.new("RGB", (2, 2)), wait=1.0)
+    assert time.monotonic() - started < 0.5
+    assert len(seeds) == 1

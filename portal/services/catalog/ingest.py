@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Asset, AssetTag, AssetVersion, LinkSource, PreviewState, User
+from models import Asset, AssetVersion, LinkSource, User
 from portal.errors import NotFound, PortalError
 from portal.media.probe import MediaInfo, probe_file
 from portal.media.render import probe_with_base
 from portal.runtime import Runtime
 from portal.services import outbox
 from portal.services.catalog import linking
+from portal.services.catalog.version_rows import create_rows
 from portal.services.governance import audit
 from portal.services.governance.fields import Field, may_write, viewer_for
 from portal.services.governance.policy import Viewer
@@ -30,6 +30,9 @@ from portal.storage.blobstore import BlobStore
 
 log = logging.getLogger(__name__)
 MAX_NAME = 255
+# How long ingest waits for room in the preview-base cache while the preview jobs are taking entries
+# (``PreviewSeeds.put``): a refused base costs its job a second decode of the file.
+SEED_WAIT_S = 1.0
 
 
 @dataclass
@@ -77,12 +80,6 @@ def safe_filename(name: str | None) -> str:
         stem, dot, ext = base.rpartition(".")
         base = (stem[: MAX_NAME - len(ext) - 1] + dot + ext) if dot and len(ext) < 16 else base[:MAX_NAME]
     return base
-
-
-def title_from_filename(name: str) -> str:
-    """A readable default title: the stem with separators turned into spaces."""
-    stem = name.rsplit(".", 1)[0] if "." in name else name
-    return re.sub(r"[_]+", " ", stem).strip() or name
 
 
 def find_by_sha(session: Session, sha: str) -> AssetVersion | None:
@@ -133,10 +130,33 @@ def _ingest(
     if existing is not None:
         return _known_bytes(rt, existing, filename, link_keys, user_id, ip)
     info = probe_for_storage(rt, path, sha)
+    result: IngestResult | None = None
+    try:
+        result = _store_new(rt, path, sha, info, filename, user_id, title, description, link_keys, ip)
+        return result
+    finally:
+        if result is None or not result.created:
+            # No preview job of ours will take the decoded base: free its place in the bounded cache.
+            rt.preview_seeds.take(sha)
+
+
+def _store_new(
+    rt: Runtime,
+    path: Path,
+    sha: str,
+    info: MediaInfo,
+    filename: str,
+    user_id: int | None,
+    title: str | None,
+    description: str | None,
+    link_keys: list[str],
+    ip: str | None,
+) -> IngestResult:
+    """Store verified new bytes and their rows (or answer with the asset that stored them meanwhile)."""
     rt.blobs.put_file(path, expected_sha256=sha)
     try:
         with rt.db.transaction() as session:
-            asset, version = _create_rows(session, info, sha, path.stat().st_size, filename, user_id)
+            asset, version = create_rows(session, info, sha, path.stat().st_size, filename, user_id)
             if description:
                 asset.description = description
             linked = _link(rt, session, asset, filename, link_keys, info, user_id)
@@ -221,7 +241,7 @@ def probe_for_storage(rt: Runtime, path: Path, sha: str) -> MediaInfo:
         return probe_file(path, rt.settings.max_image_pixels)
     info, base = probe_with_base(path, rt.settings.max_image_pixels)
     if base is not None:
-        rt.preview_seeds.put(sha, base)
+        rt.preview_seeds.put(sha, base, wait=SEED_WAIT_S)
     return info
 
 
@@ -236,72 +256,6 @@ def _title_from_product(session: Session, asset: Asset, filename: str) -> str | 
     )
     name = products[0].name
     return f"{name} ({view})"[:500] if view else name[:500]
-
-
-def _create_rows(
-    session: Session, info: MediaInfo, sha: str, size: int, filename: str, user_id: int | None
-) -> tuple[Asset, AssetVersion]:
-    meta = info.embedded
-    asset = Asset(
-        title=str(meta.get("title") or meta.get("headline") or title_from_filename(filename))[:500],
-        description=meta.get("description"),
-        original_filename=filename,
-        media_kind=info.media_kind.value,
-        creator=_clip(meta.get("creator"), 300),
-        copyright=_clip(meta.get("copyright"), 500),
-        uploaded_by_id=user_id,
-    )
-    session.add(asset)
-    session.flush()
-    version = build_version(info, sha, size, filename, user_id, asset_id=asset.id, number=1)
-    session.add(version)
-    session.flush()
-    asset.current_version_id = version.id
-    for keyword in _keywords(meta):
-        session.add(AssetTag(asset_id=asset.id, tag=keyword, source="embedded"))
-    return asset, version
-
-
-def build_version(
-    info: MediaInfo,
-    sha: str,
-    size: int,
-    filename: str,
-    user_id: int | None,
-    *,
-    asset_id: int,
-    number: int,
-) -> AssetVersion:
-    """A new (unsaved) version row from a probed file (new assets and new versions alike)."""
-    meta = info.embedded
-    return AssetVersion(
-        asset_id=asset_id,
-        number=number,
-        sha256=sha,
-        size_bytes=size,
-        original_filename=filename,
-        mime_type=info.mime_type,
-        format=info.format,
-        width=info.width,
-        height=info.height,
-        dpi_x=info.dpi_x,
-        dpi_y=info.dpi_y,
-        color_mode=info.color_mode,
-        bit_depth=info.bit_depth,
-        orientation=info.orientation,
-        exif_orientation=info.exif_orientation,
-        frames=info.frames,
-        pages=info.pages,
-        has_alpha=info.has_alpha,
-        has_icc=info.has_icc,
-        icc_description=info.icc_description,
-        embedded=meta,
-        private=info.private,
-        facts=info.facts,
-        content=info.content,
-        preview_state=PreviewState.PENDING.value,
-        uploaded_by_id=user_id,
-    )
 
 
 def _link(
@@ -324,19 +278,6 @@ def _link(
         except NotFound:
             log.debug("embedded article number %s is not a known product", key)
     return sorted({link.key for link in links})
-
-
-def _keywords(meta: dict[str, Any]) -> list[str]:
-    seen: dict[str, None] = {}
-    for raw in meta.get("keywords") or []:
-        tag = str(raw).strip().lower()[:100]
-        if tag:
-            seen.setdefault(tag, None)
-    return list(seen)
-
-
-def _clip(value: Any, limit: int) -> str | None:
-    return str(value)[:limit] if value else None
 
 
 def collect_files(paths: list[Path]) -> list[Path]:

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from models import Asset, AssetVersion
 from portal.errors import Conflict, NotFound, ValidationError
+from portal.media.probe import MediaInfo
 from portal.runtime import Runtime
 from portal.services import outbox
 from portal.services.catalog.assets import get_asset
-from portal.services.catalog.ingest import build_version, find_by_sha, probe_for_storage, safe_filename
+from portal.services.catalog.ingest import find_by_sha, probe_for_storage, safe_filename
+from portal.services.catalog.version_rows import build_version
 from portal.services.distribution import webhooks
 from portal.services.governance import audit, workflow
 from portal.services.governance.policy import STAFF, Viewer, require_edit
@@ -69,6 +71,25 @@ def add_version(
         if existing is not None:
             raise Conflict(_duplicate_message(existing, asset_id))
     info = probe_for_storage(rt, path, sha)
+    try:
+        return _store_version(rt, viewer, asset_id, path, sha, info, filename, note, ip)
+    except BaseException:
+        rt.preview_seeds.take(sha)  # no preview job will take the decoded base: free its place
+        raise
+
+
+def _store_version(
+    rt: Runtime,
+    viewer: Viewer,
+    asset_id: int,
+    path: Path,
+    sha: str,
+    info: MediaInfo,
+    filename: str,
+    note: str | None,
+    ip: str | None,
+) -> NewVersion:
+    """Store verified new bytes and the version row; Conflict when they were stored meanwhile."""
     # Stored (hash-verified) before any row names it: a crash leaves at most an unreferenced blob.
     rt.blobs.put_file(path, expected_sha256=sha)
     try:
