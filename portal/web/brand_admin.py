@@ -73,14 +73,18 @@ def save_settings() -> ResponseReturnValue:
 
 @brand_admin_bp.post("/logo")
 def upload_logo() -> ResponseReturnValue:
-    """Replace the logo (admins)."""
+    """Replace the logo (admins); a file that is no usable logo is said on the same page."""
     upload = request.files.get("logo")
-    if upload is None:
-        raise ValidationError("choose a logo file")
     rt = runtime()
-    with rt.db.transaction() as db:
-        brand_service.set_logo(db, rt, viewer(), upload.read(brand_service.MAX_LOGO_BYTES + 1))
-    flash("Logo updated.", "success")
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationError("choose a logo file")
+        with rt.db.transaction() as db:
+            brand_service.set_logo(db, rt, viewer(), upload.read(brand_service.MAX_LOGO_BYTES + 1))
+    except ValidationError as exc:
+        flash(exc.message, "danger")
+    else:
+        flash("Logo updated.", "success")
     return redirect(url_for("brand_admin.index"))
 
 

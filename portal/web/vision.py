@@ -88,8 +88,21 @@ def load_defaults() -> ResponseReturnValue:
 @vision_bp.post("/admin/vision/import")
 @login_required
 def import_csv() -> ResponseReturnValue:
-    """Import a vocabulary CSV; good lines are saved, each bad line is listed with its reason."""
+    """Import a vocabulary CSV; good lines are saved, each bad line is listed with its reason. A file that
+    cannot be read at all (none chosen, too large, not UTF-8, malformed CSV) is said on the same page."""
     require_role(viewer(), Role.MANAGER)
+    try:
+        report = _import_vocabulary()
+    except ValidationError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("vision.admin"))
+    flash(f"Imported: {report.created} new, {report.updated} updated.", "success")
+    for error in report.errors[:50]:
+        flash(error, "danger")
+    return redirect(url_for("vision.admin"))
+
+
+def _import_vocabulary() -> vision_tags.ImportReport:
     upload = request.files.get("file")
     data = upload.read(MAX_CSV_BYTES + 1) if upload else b""
     if not data:
@@ -101,11 +114,7 @@ def import_csv() -> ResponseReturnValue:
     except UnicodeDecodeError:
         raise ValidationError("the CSV file must be UTF-8 text") from None
     with runtime().db.transaction() as session:
-        report = vision_tags.import_csv(session, viewer(), text)
-    flash(f"Imported: {report.created} new, {report.updated} updated.", "success")
-    for error in report.errors[:50]:
-        flash(error, "danger")
-    return redirect(url_for("vision.admin"))
+        return vision_tags.import_csv(session, viewer(), text)
 
 
 @vision_bp.get("/assets/<int:asset_id>/vision")
