@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -22,6 +22,7 @@ from portal.services.governance.policy import require_role
 from portal.services.notify import events as notify_events
 from portal.services.paging import MAX_ID
 from portal.web.context import runtime, viewer
+from portal.web.flashing import flash
 from portal.web.search import describe, search_url
 
 brand_admin_bp = Blueprint("brand_admin", __name__, url_prefix="/brand-admin")

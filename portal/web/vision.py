@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -19,6 +19,7 @@ from portal.services.vision import unmerge
 from portal.services.vision.model import model_info
 from portal.services.vision.similar import MAX_IMAGE_BYTES, remember_query_image
 from portal.web.context import client_ip, runtime, viewer
+from portal.web.flashing import flash
 
 vision_bp = Blueprint("vision", __name__)
 MAX_CSV_BYTES = 1024 * 1024
