@@ -25,7 +25,7 @@ from models.base import utcnow
 from portal.errors import ValidationError
 from portal.runtime import Runtime
 from portal.services.catalog import variants
-from portal.services.csv_text import csv_rows, decode_text
+from portal.services.csv_text import csv_rows, decode_text, unquote_spreadsheet_text
 from portal.services.governance.policy import Viewer, can_view, in_rights, is_released, may_know
 from portal.services.paging import ascii_digits
 
@@ -95,7 +95,8 @@ def _csv_rows(data: bytes) -> list[list[str]]:
     widest = max((line.count(dialect.delimiter) + 1 for line in text.splitlines()), default=0)
     if widest > MAX_COLUMNS:
         raise ValidationError(_too_wide(widest))
-    return [row for _, row in csv_rows(text, dialect)]
+    # A manifest or link table of a package, sent back as a list, has its article numbers as written.
+    return [[unquote_spreadsheet_text(cell) for cell in row] for _, row in csv_rows(text, dialect)]
 
 
 def _too_wide(width: int) -> str:
