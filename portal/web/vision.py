@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from models import Role
-from portal.errors import ValidationError
+from portal.errors import RejectedFile, ValidationError
 from portal.services.governance.policy import can_edit, require_role
 from portal.services.search.queries import parse_params
 from portal.services.vision import duplicates as vision_duplicates
@@ -200,7 +200,12 @@ def image_search() -> ResponseReturnValue:
     params = parse_params(request.args.to_dict(flat=False), default_size=48)
     upload = request.files.get("image")
     data = upload.read(MAX_IMAGE_BYTES + 1) if upload else b""  # more is refused anyway
-    token = remember_query_image(runtime(), data, (upload.filename or "image") if upload else "image")
+    try:
+        token = remember_query_image(runtime(), data, (upload.filename or "image") if upload else "image")
+    except (ValidationError, RejectedFile) as exc:
+        # No file, or not a readable image: said on the search page it came from, not an error page.
+        flash(exc.message, "danger")
+        return redirect(search_url(params.query_string()), code=303)
     # Post/redirect/get: the results live at a plain search URL carrying the token, so facet clicks,
     # paging, reloads and the back button keep the image query.
     target = dataclasses.replace(params, image=token, similar_to=None, page=1)

@@ -144,3 +144,19 @@ def test_a_bad_logo_is_said_on_the_brand_settings_page(login: Login) -> None:
     assert resp.status_code == 302
     body = client.get("/brand-admin/").get_data(as_text=True)
     assert "not a readable image" in body and "alert-danger" in body
+
+
+@pytest.mark.parametrize(
+    "data, message", [(b"not an image", "Not an image that can be read"), (b"", "Send an image file")]
+)
+def test_a_bad_search_image_is_said_on_the_search_page(login: Login, data: bytes, message: str) -> None:
+    client = login("partner")
+    token = csrf_token(client, "/search")
+    resp = client.post(
+        "/search/image?q=chair",
+        data={"image": (io.BytesIO(data), "query.png"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 303 and "/search?q=chair" in resp.headers["Location"]
+    body = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert message in body and "alert-danger" in body
