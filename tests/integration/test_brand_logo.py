@@ -15,6 +15,7 @@ from portal.runtime import Runtime
 from portal.services.brand import hub as brand
 from portal.services.governance.policy import Viewer
 from tests.conftest import csrf_token
+from tests.helpers import ZOO
 
 ADMIN = Viewer(None, Role.ADMIN)
 
@@ -73,3 +74,13 @@ def test_a_cmyk_logo_uploaded_on_the_settings_page_is_served_as_rgb(
         assert logo.mode == "RGB"
         r, g, b = logo.getpixel((20, 10))  # type: ignore[misc]
     assert r < 60 and g > 200 and b > 200, (r, g, b)  # cyan
+
+
+def test_a_real_cmyk_jpeg_logo_is_stored_as_srgb(app: Flask) -> None:
+    rt: Runtime = app.extensions["assetport"]
+    data = (ZOO / "good" / "pil_sample_cmyk.jpg").read_bytes()
+    with rt.db.transaction() as session:
+        brand.set_logo(session, rt, ADMIN, data)
+    stored, mime = _stored(rt)
+    with Image.open(io.BytesIO(stored)) as logo, Image.open(io.BytesIO(data)) as original:
+        assert (mime, logo.mode, logo.size) == ("image/jpeg", "RGB", original.size)
