@@ -249,6 +249,12 @@ def _fit(im: Image.Image, max_edge: int) -> Image.Image:
     return im.resize(size, Image.Resampling.BOX, reducing_gap=1.0)
 
 
+def to_srgb(im: Image.Image) -> Image.Image:
+    """``im`` (any mode, e.g. a CMYK JPEG) as sRGB RGB/RGBA pixels, through its embedded ICC profile when it
+    has one (untagged CMYK: a plain conversion); for stored files browsers must show right (the logo)."""
+    return _to_srgb(_normalise_mode(im), im.info.get("icc_profile"))
+
+
 def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     """Convert to sRGB RGB/RGBA, through the embedded profile when it is not sRGB already."""
     target = "RGBA" if im.mode == "RGBA" else "RGB"

@@ -63,11 +63,23 @@ def csv_rows(text: str, dialect: Dialect = csv.excel) -> list[tuple[int, list[st
 # first hides the sign from a quick look): =HYPERLINK(...) in an article number or a custom field value
 # would become a live link or command in the file a partner opens.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_QUOTE = "'"
 
 
 def spreadsheet_text(value: object) -> object:
     """A value for a CSV cell people open in a spreadsheet: text that would start a formula gets a
-    leading quote, so it stays text; other values are returned unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
+    leading quote, so it stays text; so does text that starts with a quote itself, so that reading the
+    file back (``unquote_spreadsheet_text``) gives every value exactly. Other values are returned as they are.
+    """
+    if isinstance(value, str) and value.startswith((*_FORMULA_STARTS, _QUOTE)):
+        return _QUOTE + value
     return value
+
+
+def unquote_spreadsheet_text(cell: str) -> str:
+    """A CSV cell as it was before ``spreadsheet_text``: the protective quote comes off, and only that one
+    (a quote followed by a formula start or by another quote); any other cell is returned unchanged, so a
+    value that merely starts with a quote (``'s-Hertogenbosch``) stays as it is."""
+    if cell.startswith(_QUOTE) and cell[1:2] and cell[1] in (*_FORMULA_STARTS, _QUOTE):
+        return cell[1:]
+    return cell

@@ -3,7 +3,7 @@ tokens, and the set-password page of an invitation."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -17,6 +17,7 @@ from portal.services.notify import events as notify_events
 from portal.services.outbox import MAX_ATTEMPTS
 from portal.services.paging import parse_paging
 from portal.web.context import client_ip, runtime, viewer
+from portal.web.flashing import flash
 
 admin_bp = Blueprint("admin", __name__)
 

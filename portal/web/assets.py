@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -18,6 +18,7 @@ from portal.services.governance.policy import can_edit, require_role
 from portal.services.paging import parse_paging
 from portal.web import pickers
 from portal.web.context import client_ip, runtime, viewer
+from portal.web.flashing import flash
 
 assets_bp = Blueprint("assets", __name__)
 SORT_LABELS = {"newest": "Newest first", "title": "Title A-Z", "updated": "Recently updated"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
@@ -12,6 +12,7 @@ from portal.errors import AuthenticationRequired, TooManyRequests
 from portal.services.accounts.users import authenticate, end_sessions_of
 from portal.web.context import client_ip, runtime
 from portal.web.extensions import PortalUser
+from portal.web.flashing import flash
 
 auth_bp = Blueprint("auth", __name__)
 

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -22,6 +22,7 @@ from portal.services.governance.policy import require_role
 from portal.services.notify import events as notify_events
 from portal.services.paging import MAX_ID
 from portal.web.context import runtime, viewer
+from portal.web.flashing import flash
 from portal.web.search import describe, search_url
 
 brand_admin_bp = Blueprint("brand_admin", __name__, url_prefix="/brand-admin")
@@ -73,14 +74,18 @@ def save_settings() -> ResponseReturnValue:
 
 @brand_admin_bp.post("/logo")
 def upload_logo() -> ResponseReturnValue:
-    """Replace the logo (admins)."""
+    """Replace the logo (admins); a file that is no usable logo is said on the same page."""
     upload = request.files.get("logo")
-    if upload is None:
-        raise ValidationError("choose a logo file")
     rt = runtime()
-    with rt.db.transaction() as db:
-        brand_service.set_logo(db, rt, viewer(), upload.read(brand_service.MAX_LOGO_BYTES + 1))
-    flash("Logo updated.", "success")
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationError("choose a logo file")
+        with rt.db.transaction() as db:
+            brand_service.set_logo(db, rt, viewer(), upload.read(brand_service.MAX_LOGO_BYTES + 1))
+    except ValidationError as exc:
+        flash(exc.message, "danger")
+    else:
+        flash("Logo updated.", "success")
     return redirect(url_for("brand_admin.index"))
 
 

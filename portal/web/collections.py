@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from portal.services.brand.collections import EDIT, OWN, VIEW
 from portal.services.distribution import packages, renditions
 from portal.services.paging import MAX_ID
 from portal.web.context import runtime, viewer
+from portal.web.flashing import flash
 
 collections_bp = Blueprint("collections", __name__, url_prefix="/collections")
 # The bulk-edit page, where it exists, takes ``?collection=<id>`` as its source.

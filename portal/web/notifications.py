@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -13,6 +13,7 @@ from portal.services.notify import center
 from portal.services.paging import parse_paging
 from portal.web.auth import _safe_next
 from portal.web.context import runtime, viewer
+from portal.web.flashing import flash
 
 notifications_bp = Blueprint("notifications", __name__)
 

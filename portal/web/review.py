@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.wrappers import Response
@@ -22,6 +22,7 @@ from portal.services.paging import MAX_ID, parse_paging
 from portal.web import pickers
 from portal.web.auth import _safe_next
 from portal.web.context import client_ip, runtime, viewer
+from portal.web.flashing import flash
 
 review_bp = Blueprint("review", __name__)
 
@@ -184,7 +185,7 @@ def upload_version(asset_id: int) -> ResponseReturnValue:
     except PortalError as exc:
         if exc.status in (403, 404):
             raise
-        flash(f"{upload.filename}: {exc.message}", "danger")
+        flash(f"{upload.filename}: {exc.message}", "danger", verbatim=True)  # the file name as it is
     else:
         note = " It is back in review; partners keep the approved version." if result.back_in_review else ""
         flash(f"Version {result.number} uploaded.{note}", "success")

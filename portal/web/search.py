@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -24,6 +24,7 @@ from portal.services.search.explain import Explanation
 from portal.services.search.queries import SearchParams, explanations, parse_params, run_search
 from portal.services.search.saved import delete_saved_search, save_search, saved_searches
 from portal.web.context import runtime, viewer
+from portal.web.flashing import flash
 
 search_bp = Blueprint("search", __name__)
 

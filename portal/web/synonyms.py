@@ -62,7 +62,7 @@ def import_rules() -> ResponseReturnValue:
 
     def action() -> str:
         upload = request.files.get("file")
-        if upload is None:
+        if upload is None or not upload.filename:  # no file chosen: never "replace" the list with nothing
             raise ValidationError("Choose a CSV file to import.")
         replace = request.form.get("replace") == "1"
         with runtime().db.transaction() as session:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from models import Role
-from portal.errors import ValidationError
+from portal.errors import RejectedFile, ValidationError
 from portal.services.governance.policy import can_edit, require_role
 from portal.services.search.queries import parse_params
 from portal.services.vision import duplicates as vision_duplicates
@@ -19,6 +19,7 @@ from portal.services.vision import unmerge
 from portal.services.vision.model import model_info
 from portal.services.vision.similar import MAX_IMAGE_BYTES, remember_query_image
 from portal.web.context import client_ip, runtime, viewer
+from portal.web.flashing import flash
 
 vision_bp = Blueprint("vision", __name__)
 MAX_CSV_BYTES = 1024 * 1024
@@ -88,8 +89,21 @@ def load_defaults() -> ResponseReturnValue:
 @vision_bp.post("/admin/vision/import")
 @login_required
 def import_csv() -> ResponseReturnValue:
-    """Import a vocabulary CSV; good lines are saved, each bad line is listed with its reason."""
+    """Import a vocabulary CSV; good lines are saved, each bad line is listed with its reason. A file that
+    cannot be read at all (none chosen, too large, not UTF-8, malformed CSV) is said on the same page."""
     require_role(viewer(), Role.MANAGER)
+    try:
+        report = _import_vocabulary()
+    except ValidationError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("vision.admin"))
+    flash(f"Imported: {report.created} new, {report.updated} updated.", "success")
+    for error in report.errors[:50]:
+        flash(error, "danger")
+    return redirect(url_for("vision.admin"))
+
+
+def _import_vocabulary() -> vision_tags.ImportReport:
     upload = request.files.get("file")
     data = upload.read(MAX_CSV_BYTES + 1) if upload else b""
     if not data:
@@ -101,11 +115,7 @@ def import_csv() -> ResponseReturnValue:
     except UnicodeDecodeError:
         raise ValidationError("the CSV file must be UTF-8 text") from None
     with runtime().db.transaction() as session:
-        report = vision_tags.import_csv(session, viewer(), text)
-    flash(f"Imported: {report.created} new, {report.updated} updated.", "success")
-    for error in report.errors[:50]:
-        flash(error, "danger")
-    return redirect(url_for("vision.admin"))
+        return vision_tags.import_csv(session, viewer(), text)
 
 
 @vision_bp.get("/assets/<int:asset_id>/vision")
@@ -190,7 +200,12 @@ def image_search() -> ResponseReturnValue:
     params = parse_params(request.args.to_dict(flat=False), default_size=48)
     upload = request.files.get("image")
     data = upload.read(MAX_IMAGE_BYTES + 1) if upload else b""  # more is refused anyway
-    token = remember_query_image(runtime(), data, (upload.filename or "image") if upload else "image")
+    try:
+        token = remember_query_image(runtime(), data, (upload.filename or "image") if upload else "image")
+    except (ValidationError, RejectedFile) as exc:
+        # No file, or not a readable image: said on the search page it came from, not an error page.
+        flash(exc.message, "danger")
+        return redirect(search_url(params.query_string()), code=303)
     # Post/redirect/get: the results live at a plain search URL carrying the token, so facet clicks,
     # paging, reloads and the back button keep the image query.
     target = dataclasses.replace(params, image=token, similar_to=None, page=1)

@@ -22,6 +22,7 @@ from indexer.query import SearchResult
 from models import Asset, AssetVersion, BrandSection, BrandSettings, Collection, Role
 from models.brand import DEFAULT_PUBLIC_PRESETS
 from portal.errors import Conflict, NotFound, ValidationError
+from portal.media.render import to_srgb
 from portal.runtime import Runtime
 from portal.services.brand.collections import readable, visible_item_ids
 from portal.services.governance.policy import (
@@ -128,6 +129,8 @@ def set_logo(session: Session, rt: Runtime, viewer: Viewer, data: bytes) -> Bran
         # the public hub. Decoding the pixels (at most 2 MiB of input) refuses it as ingest does.
         with Image.open(io.BytesIO(data)) as image:
             image.load()
+            if kind == "JPEG" and image.mode == "CMYK":
+                data = _srgb_jpeg(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ValidationError(f"the logo is not a readable image: {exc}") from None
     if kind not in LOGO_TYPES:
@@ -137,6 +140,14 @@ def set_logo(session: Session, rt: Runtime, viewer: Viewer, data: bytes) -> Bran
     row.logo_sha256, row.logo_mime = blob.sha256, LOGO_TYPES[kind]
     session.flush()
     return row
+
+
+def _srgb_jpeg(image: Image.Image) -> bytes:
+    """A CMYK JPEG (print artwork) as an sRGB JPEG: browsers show CMYK JPEGs with wrong or inverted colours.
+    Converted through its embedded profile; stored untagged, which every browser reads as sRGB."""
+    out = io.BytesIO()
+    to_srgb(image).convert("RGB").save(out, "JPEG", quality=95)
+    return out.getvalue()
 
 
 def still_visible(session: Session, viewer: Viewer, ids: list[int]) -> set[int]:

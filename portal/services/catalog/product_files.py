@@ -1,5 +1,8 @@
 """Reading product exports (CSV, JSON, XLSX) into raw rows, and the number formats they use for prices.
 
+A CSV cell written spreadsheet-safe (``csv_text.spreadsheet_text``: ``'=x`` for ``=x``) is read back as the
+value it was; XLSX and JSON cells are text as they stand (a text cell needs no quote).
+
 Validating a row is ``products``' job.
 
 Every problem with the file as a whole raises ``BadRequest`` before the first row is yielded, so an import
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from portal.errors import BadRequest, ValidationError
-from portal.services.csv_text import decode_text
+from portal.services.csv_text import decode_text, unquote_spreadsheet_text
 
 # Product columns the importer knows; everything else becomes an attribute.
 KNOWN_FIELDS = (
@@ -249,7 +252,7 @@ def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     header: list[str] | None = None
     for cells in reader:
         if any(c.strip() for c in cells):
-            header = cells
+            header = [unquote_spreadsheet_text(c) for c in cells]
             break
     if header is None:
         raise BadRequest("the file has no header row")
@@ -262,7 +265,8 @@ def _csv_body(reader: Any, keys: list[str | None]) -> Iterator[tuple[int, dict[s
     last_line = reader.line_num
     for cells in reader:
         start, last_line = last_line + 1, reader.line_num
-        row = _row_dict(keys, cells)
+        # A cell a spreadsheet-safe export quoted ('=x, '+49 ..., ''quoted) is read as the value it was.
+        row = _row_dict(keys, [unquote_spreadsheet_text(c) for c in cells])
         if row is not None:
             yield start, row
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from models.base import utcnow
 from portal.errors import ValidationError
 from portal.runtime import Runtime
 from portal.services.catalog import variants
-from portal.services.csv_text import csv_rows, decode_text
+from portal.services.csv_text import csv_rows, decode_text, unquote_spreadsheet_text
 from portal.services.governance.policy import Viewer, can_view, in_rights, is_released, may_know
 from portal.services.paging import ascii_digits
 
@@ -95,7 +95,8 @@ def _csv_rows(data: bytes) -> list[list[str]]:
     widest = max((line.count(dialect.delimiter) + 1 for line in text.splitlines()), default=0)
     if widest > MAX_COLUMNS:
         raise ValidationError(_too_wide(widest))
-    return [row for _, row in csv_rows(text, dialect)]
+    # A manifest or link table of a package, sent back as a list, has its article numbers as written.
+    return [[unquote_spreadsheet_text(cell) for cell in row] for _, row in csv_rows(text, dialect)]
 
 
 def _too_wide(width: int) -> str:
@@ -110,22 +111,33 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
     except Exception as exc:  # openpyxl raises many types for broken files
         raise ValidationError(f"not a readable XLSX file: {exc}") from exc
     try:
-        sheet = book.worksheets[0]
-        # The sheet's declared size is not trusted (openpyxl's advice for read-only mode): a 5 KB file
-        # declaring A1:XFD1048576 with one cell in row 200000 had every row padded to 16384 cells
-        # (billions of cells, gigabytes, a hung request). Rows are then as wide as their last cell;
-        # at most the rows a list may have are read, plus one to notice more.
-        sheet.reset_dimensions()
-        rows: list[list[str]] = []
-        for row in sheet.iter_rows(max_row=MAX_SHEET_ROWS + 1, values_only=True):
-            values = list(row)
-            while values and values[-1] is None:
-                values.pop()  # empty cells after the last value
-            rows.append([_cell(v) for v in values])
+        rows = _sheet_rows(book)
+    except ValidationError:
+        raise
+    except Exception as exc:  # read-only sheets are parsed lazily: a broken cell fails only here
+        raise ValidationError(f"not a readable XLSX file: {type(exc).__name__}: {str(exc)[:200]}") from exc
     finally:
         book.close()
     if len(rows) > MAX_SHEET_ROWS:
         raise ValidationError(f"the sheet has more than {MAX_SHEET_ROWS} rows (at most {MAX_LINES} lines)")
+    return rows
+
+
+def _sheet_rows(book: Any) -> list[list[str]]:
+    """The first sheet's rows as text (at most the rows a list may have, plus one to notice more)."""
+    if not book.worksheets:
+        raise ValidationError("not a readable XLSX file: the workbook has no sheet")
+    sheet = book.worksheets[0]
+    # The sheet's declared size is not trusted (openpyxl's advice for read-only mode): a 5 KB file
+    # declaring A1:XFD1048576 with one cell in row 200000 had every row padded to 16384 cells
+    # (billions of cells, gigabytes, a hung request). Rows are then as wide as their last cell.
+    sheet.reset_dimensions()
+    rows: list[list[str]] = []
+    for row in sheet.iter_rows(max_row=MAX_SHEET_ROWS + 1, values_only=True):
+        values = list(row)
+        while values and values[-1] is None:
+            values.pop()  # empty cells after the last value
+        rows.append([_cell(v) for v in values])
     return rows
 
 

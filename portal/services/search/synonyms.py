@@ -21,7 +21,7 @@ from models import Role, SynonymRule
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.runtime import Runtime
 from portal.services import outbox
-from portal.services.csv_text import csv_rows
+from portal.services.csv_text import csv_rows, spreadsheet_text, unquote_spreadsheet_text
 from portal.services.governance import audit
 from portal.services.governance.policy import Viewer, require_role
 
@@ -89,7 +89,7 @@ def import_csv(session: Session, viewer: Viewer, data: bytes, replace: bool = Fa
         raise ValidationError("the CSV must be UTF-8") from None
     rules: list[str] = []
     for number, row in csv_rows(text):
-        cells = [cell.strip() for cell in row]
+        cells = [unquote_spreadsheet_text(cell).strip() for cell in row]
         if not any(cells) or (number == 1 and tuple(c.lower() for c in cells[:2]) == CSV_HEADER):
             continue
         terms, targets = cells[0], (cells[1] if len(cells) > 1 else "")
@@ -125,7 +125,9 @@ def export_csv(session: Session) -> str:
     writer.writerow(CSV_HEADER)
     for row in list_rules(session):
         rule = _parse(row.rule)
-        writer.writerow([", ".join(rule.terms), ", ".join(rule.targets)])
+        # Terms are folded words (no sign or quote can start one); spreadsheet-safe all the same, as every
+        # CSV the portal hands out, should the rules ever allow more.
+        writer.writerow([spreadsheet_text(", ".join(rule.terms)), spreadsheet_text(", ".join(rule.targets))])
     return out.getvalue()
 
 
