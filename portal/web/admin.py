@@ -67,7 +67,7 @@ def set_active(user_id: int) -> ResponseReturnValue:
     except Conflict as exc:
         flash(exc.message, "danger")
     else:
-        flash(f"{email} is {'enabled' if active else 'disabled'}.", "success")
+        flash(f"{email} is {'enabled' if active else 'disabled'}.", "success", verbatim=True)
     return redirect(url_for("admin.users"))
 
 
@@ -84,7 +84,7 @@ def set_role(user_id: int) -> ResponseReturnValue:
     except (Conflict, ValidationError) as exc:
         flash(exc.message, "danger")
     else:
-        flash(f"{email} is now {role}.", "success")
+        flash(f"{email} is now {role}.", "success", verbatim=True)
     return redirect(url_for("admin.users"))
 
 
