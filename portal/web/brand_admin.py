@@ -22,7 +22,7 @@ from portal.services.governance.policy import require_role
 from portal.services.notify import events as notify_events
 from portal.services.paging import MAX_ID
 from portal.web.context import runtime, viewer
-from portal.web.flashing import flash
+from portal.web.flashing import flash, flash_and_return
 from portal.web.search import describe, search_url
 
 brand_admin_bp = Blueprint("brand_admin", __name__, url_prefix="/brand-admin")
@@ -76,17 +76,16 @@ def save_settings() -> ResponseReturnValue:
 def upload_logo() -> ResponseReturnValue:
     """Replace the logo (admins); a file that is no usable logo is said on the same page."""
     upload = request.files.get("logo")
-    rt = runtime()
-    try:
+
+    def replace() -> str:
         if upload is None or not upload.filename:
             raise ValidationError("choose a logo file")
+        rt = runtime()
         with rt.db.transaction() as db:
             brand_service.set_logo(db, rt, viewer(), upload.read(brand_service.MAX_LOGO_BYTES + 1))
-    except ValidationError as exc:
-        flash(exc.message, "danger")
-    else:
-        flash("Logo updated.", "success")
-    return redirect(url_for("brand_admin.index"))
+        return "Logo updated."
+
+    return flash_and_return(replace, "brand_admin.index", (ValidationError,))
 
 
 @brand_admin_bp.post("/sections")

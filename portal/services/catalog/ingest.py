@@ -130,14 +130,11 @@ def _ingest(
     if existing is not None:
         return _known_bytes(rt, existing, filename, link_keys, user_id, ip)
     info = probe_for_storage(rt, path, sha)
-    result: IngestResult | None = None
     try:
-        result = _store_new(rt, path, sha, info, filename, user_id, title, description, link_keys, ip)
-        return result
-    finally:
-        if result is None or not result.created:
-            # No preview job of ours will take the decoded base: free its place in the bounded cache.
-            rt.preview_seeds.take(sha)
+        return _store_new(rt, path, sha, info, filename, user_id, title, description, link_keys, ip)
+    except BaseException:
+        release_base(rt, sha)
+        raise
 
 
 def _store_new(
@@ -184,6 +181,7 @@ def _store_new(
             existing = find_by_sha(session, sha)
         if existing is None:
             raise
+        release_base(rt, sha)
         return _known_bytes(rt, existing, filename, link_keys, user_id, ip)
 
 
@@ -243,6 +241,13 @@ def probe_for_storage(rt: Runtime, path: Path, sha: str) -> MediaInfo:
     if base is not None:
         rt.preview_seeds.put(sha, base, wait=SEED_WAIT_S)
     return info
+
+
+def release_base(rt: Runtime, sha: str) -> None:
+    """Drop the decoded base ``probe_for_storage`` kept, when no preview job of ours will take it (the
+    upload failed, or another request stored the same bytes first): it would hold a place in the bounded
+    cache, which ingest waits for, until it expired."""
+    rt.preview_seeds.take(sha)
 
 
 def _title_from_product(session: Session, asset: Asset, filename: str) -> str | None:

@@ -21,7 +21,7 @@ from portal.media.probe import MediaInfo
 from portal.runtime import Runtime
 from portal.services import outbox
 from portal.services.catalog.assets import get_asset
-from portal.services.catalog.ingest import find_by_sha, probe_for_storage, safe_filename
+from portal.services.catalog.ingest import find_by_sha, probe_for_storage, release_base, safe_filename
 from portal.services.catalog.version_rows import build_version
 from portal.services.distribution import webhooks
 from portal.services.governance import audit, workflow
@@ -74,7 +74,7 @@ def add_version(
     try:
         return _store_version(rt, viewer, asset_id, path, sha, info, filename, note, ip)
     except BaseException:
-        rt.preview_seeds.take(sha)  # no preview job will take the decoded base: free its place
+        release_base(rt, sha)
         raise
 
 
